@@ -1,0 +1,15 @@
+"""kplearn: keypoint detection from SIFT and HOG + SVM to heatmap CNNs.
+
+Subpackages follow the path of a keypoint through the pipeline:
+
+- :mod:`kplearn.skeletons` — layouts (names, edges, flip pairs, OKS sigmas)
+- :mod:`kplearn.data` — synthetic and real data, file formats, transforms, datasets
+- :mod:`kplearn.classical` — interest points; HOG + SVM, SDM and other classical localisers
+- :mod:`kplearn.models` — CNN regression, heatmap and integral networks, PAF head
+- :mod:`kplearn.codecs`, :mod:`kplearn.losses` — targets, decoders and training losses
+- :mod:`kplearn.train` — fit / evaluate / predict and checkpoints
+- :mod:`kplearn.metrics` — PCK, NME, OKS, COCO AP (pycocotools-exact)
+- :mod:`kplearn.viz` — drawings and plots
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The classical pipeline: interest points and HOG + SVM / SDM localisers."""

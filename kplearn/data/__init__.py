@@ -1,0 +1,1 @@
+"""Keypoint data: synthetic generators, file formats, transforms and datasets."""
