@@ -16,7 +16,7 @@ import importlib
 import sys
 
 # Command-group modules, in the order `kplearn --help` lists them.
-COMMAND_MODULES = ("kplearn.cli.data",)
+COMMAND_MODULES = ("kplearn.cli.data", "kplearn.cli.lessons")
 
 
 def build_parser() -> argparse.ArgumentParser:

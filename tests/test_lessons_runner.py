@@ -1,0 +1,57 @@
+import json
+
+import nbformat
+import pytest
+
+from kplearn.lessons import find_lessons, run_lesson, select_lessons
+
+
+def _write_lesson(folder, name="01_demo.ipynb"):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Demo lesson\n\nProse first."),
+        nbformat.v4.new_code_cell("FAST = True\nSEED = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import os, json\n"
+            "import matplotlib.pyplot as plt\n"
+            "print(json.dumps({'fast': FAST, 'seed': SEED, 'real': os.environ.get('KPLEARN_FACES68')}))\n"
+            "fig, ax = plt.subplots()\nax.plot([0, 1])\nax.set_title('t')\nplt.show()"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / name
+    nbformat.write(nb, path)
+    return path
+
+
+def test_find_and_select_lessons(tmp_path):
+    _write_lesson(tmp_path, "01_demo.ipynb")
+    _write_lesson(tmp_path, "02_other.ipynb")
+    (tmp_path / "scratch.ipynb").write_text((tmp_path / "01_demo.ipynb").read_text())
+    lessons = find_lessons(tmp_path)
+    assert [(lesson.number, lesson.name, lesson.title) for lesson in lessons] == [
+        (1, "demo", "Demo lesson"),
+        (2, "other", "Demo lesson"),
+    ]
+    assert [lesson.number for lesson in select_lessons(lessons, ["2"])] == [2]
+    assert [lesson.number for lesson in select_lessons(lessons, ["demo"])] == [1]
+    with pytest.raises(ValueError, match="no lesson matches 'zzz'"):
+        select_lessons(lessons, ["zzz"])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        find_lessons(tmp_path / "missing")
+
+
+def test_run_lesson_injects_parameters_and_writes_html(tmp_path):
+    _write_lesson(tmp_path)
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    (faces / "keypoints.csv").write_text("")
+    (lesson,) = find_lessons(tmp_path)
+    result = run_lesson(lesson, tmp_path / "out", parameters={"FAST": False, "SEED": 7}, real_data=faces)
+    assert result.figures == 1
+    assert result.html.read_text().lower().startswith("<!doctype html>")
+    executed = nbformat.read(result.notebook, as_version=4)
+    printed = json.loads(executed.cells[-1].outputs[0]["text"])
+    assert printed == {"fast": False, "seed": 7, "real": str(faces.resolve())}
+    with pytest.raises(FileNotFoundError, match="not a faces68 folder"):
+        run_lesson(lesson, tmp_path / "out", real_data=tmp_path)
