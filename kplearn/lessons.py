@@ -23,7 +23,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Lesson", "LessonRun", "default_lesson_dir", "find_lessons", "select_lessons", "run_lesson"]
+__all__ = [
+    "Lesson",
+    "LessonRun",
+    "default_lesson_dir",
+    "find_lessons",
+    "select_lessons",
+    "run_lesson",
+    "is_checked_cell",
+    "strip_outputs",
+    "refresh_lesson",
+]
 
 _LESSON_NAME = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 
@@ -89,7 +99,8 @@ def select_lessons(lessons: Sequence[Lesson], names: Iterable[str]) -> list[Less
         hits = [
             lesson
             for lesson in lessons
-            if (query.isdigit() and int(query) == lesson.number) or query.lower() in lesson.path.stem.lower()
+            if (query.isdigit() and int(query) == lesson.number)
+            or query.lower() in lesson.path.stem.lower()
         ]
         if not hits:
             known = ", ".join(lesson.path.stem for lesson in lessons)
@@ -126,6 +137,50 @@ def _inject_parameters(nb, parameters: dict) -> None:
             nb.cells.insert(i + 1, cell)
             return
     raise ValueError("the notebook has no cell tagged 'parameters' to override")
+
+
+def is_checked_cell(cell) -> bool:
+    """Whether nbval compares this cell's output under ``--nbval-lax``."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    first_lines = cell.source.lstrip().splitlines()[:3]
+    return "nbval-check-output" in tags or any("NBVAL_CHECK_OUTPUT" in line for line in first_lines)
+
+
+def strip_outputs(nb):
+    """Keep outputs and execution counts only on checked cells (the repository's notebook policy).
+
+    Every other code cell gets no outputs and ``execution_count = None``, which
+    nbval never compares; checked cells keep the reference output that
+    ``--nbval-lax`` compares against. Injected-parameter cells are dropped.
+    """
+    nb.cells = [
+        c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if not is_checked_cell(cell):
+            cell.outputs = []
+            cell.execution_count = None
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def refresh_lesson(lesson: Lesson, *, timeout: int = 900) -> LessonRun:
+    """Execute ``lesson`` with its own defaults and write it back in the repository's policy.
+
+    The reference outputs of checked cells are refreshed; all other outputs are
+    removed (:func:`strip_outputs`).
+    """
+    import tempfile
+
+    import nbformat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_lesson(lesson, tmp, timeout=timeout)
+        nb = nbformat.read(result.notebook, as_version=4)
+    nbformat.write(strip_outputs(nb), lesson.path)
+    return result
 
 
 def run_lesson(

@@ -18,7 +18,11 @@ def _write_lesson(folder, name="01_demo.ipynb"):
             "fig, ax = plt.subplots()\nax.plot([0, 1])\nax.set_title('t')\nplt.show()"
         ),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / name
     nbformat.write(nb, path)
     return path
@@ -47,7 +51,9 @@ def test_run_lesson_injects_parameters_and_writes_html(tmp_path):
     faces.mkdir()
     (faces / "keypoints.csv").write_text("")
     (lesson,) = find_lessons(tmp_path)
-    result = run_lesson(lesson, tmp_path / "out", parameters={"FAST": False, "SEED": 7}, real_data=faces)
+    result = run_lesson(
+        lesson, tmp_path / "out", parameters={"FAST": False, "SEED": 7}, real_data=faces
+    )
     assert result.figures == 1
     assert result.html.read_text().lower().startswith("<!doctype html>")
     executed = nbformat.read(result.notebook, as_version=4)
@@ -55,3 +61,24 @@ def test_run_lesson_injects_parameters_and_writes_html(tmp_path):
     assert printed == {"fast": False, "seed": 7, "real": str(faces.resolve())}
     with pytest.raises(FileNotFoundError, match="not a faces68 folder"):
         run_lesson(lesson, tmp_path / "out", real_data=tmp_path)
+
+
+def test_strip_outputs_keeps_only_checked_cells():
+    from kplearn.lessons import is_checked_cell, strip_outputs
+
+    nb = nbformat.v4.new_notebook()
+    checked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)", execution_count=3)
+    checked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    plain = nbformat.v4.new_code_cell("print(2)", execution_count=4)
+    plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    injected = nbformat.v4.new_code_cell("FAST = False", metadata={"tags": ["injected-parameters"]})
+    tagged = nbformat.v4.new_code_cell(
+        "x", execution_count=5, metadata={"tags": ["nbval-check-output"]}
+    )
+    nb.cells = [checked, plain, injected, tagged]
+    assert [is_checked_cell(c) for c in nb.cells] == [True, False, False, True]
+    out = strip_outputs(nb)
+    assert len(out.cells) == 3
+    assert out.cells[0].outputs[0]["text"] == "1\n" and out.cells[0].execution_count == 3
+    assert out.cells[1].outputs == [] and out.cells[1].execution_count is None
+    assert out.cells[2].execution_count == 5

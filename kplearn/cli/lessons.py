@@ -7,7 +7,7 @@ import sys
 
 from tqdm.auto import tqdm
 
-from kplearn.lessons import find_lessons, run_lesson, select_lessons
+from kplearn.lessons import find_lessons, refresh_lesson, run_lesson, select_lessons
 
 
 def register(subparsers) -> None:
@@ -27,15 +27,38 @@ def register(subparsers) -> None:
         help="execute lessons and write executed notebooks and HTML",
         description="Execute lessons in fresh kernels; write NN_name.ipynb and NN_name.html.",
     )
-    p_run.add_argument("names", nargs="*", metavar="NAME", help="lesson numbers or names (default: all)")
-    p_run.add_argument("--out", default="build/lessons", help="output folder (default: build/lessons)")
-    p_run.add_argument("--real", metavar="PATH", help="a faces68 folder: run the real-data lessons on it")
-    p_run.add_argument("--full", action="store_true", help="run with FAST = False (more data, longer training)")
+    p_run.add_argument(
+        "names", nargs="*", metavar="NAME", help="lesson numbers or names (default: all)"
+    )
+    p_run.add_argument(
+        "--out", default="build/lessons", help="output folder (default: build/lessons)"
+    )
+    p_run.add_argument(
+        "--real", metavar="PATH", help="a faces68 folder: run the real-data lessons on it"
+    )
+    p_run.add_argument(
+        "--full", action="store_true", help="run with FAST = False (more data, longer training)"
+    )
     p_run.add_argument("--seed", type=int, help="override each lesson's SEED")
-    p_run.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
+    p_run.add_argument(
+        "--timeout", type=int, default=900, help="seconds allowed per cell (default 900)"
+    )
     p_run.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
     p_run.set_defaults(func=_run)
+
+    p_refresh = sub.add_parser(
+        "refresh",
+        help="re-execute lessons in place, keeping only checked-cell outputs",
+        description=(
+            "For lesson authors: execute each lesson with its defaults and write it back with "
+            "outputs only on cells marked NBVAL_CHECK_OUTPUT (the references nbval compares)."
+        ),
+    )
+    p_refresh.add_argument("names", nargs="+", metavar="NAME", help="lesson numbers or names")
+    p_refresh.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
+    p_refresh.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
+    p_refresh.set_defaults(func=_refresh)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -61,4 +84,11 @@ def _run(args: argparse.Namespace) -> int:
             f"{lesson.path.stem}: {result.seconds:.1f} s, {result.figures} figures -> {result.html}",
             file=sys.stdout,
         )
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    for lesson in select_lessons(find_lessons(args.dir), args.names):
+        result = refresh_lesson(lesson, timeout=args.timeout)
+        print(f"{lesson.path.name}: refreshed in {result.seconds:.1f} s ({result.figures} figures)")
     return 0
