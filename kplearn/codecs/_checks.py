@@ -1,0 +1,92 @@
+"""Argument checks shared by the codec modules (private)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Image <-> heatmap coordinate conventions; see :mod:`kplearn.codecs.coordinates`.
+ENCODINGS = ("unbiased", "msra", "udp")
+
+
+def check_size(size, name: str) -> tuple[int, int]:
+    """Return ``(width, height)`` as two positive ints or raise ``ValueError``."""
+    try:
+        w, h = size
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (width, height) pair, got {size!r}") from None
+    out = []
+    for v in (w, h):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            if isinstance(v, numbers.Real) and float(v).is_integer():
+                v = int(v)
+            else:
+                raise ValueError(f"{name} must hold whole numbers, got {size!r}")
+        if v < 1:
+            raise ValueError(f"{name} must be positive, got {size!r}")
+        out.append(int(v))
+    return out[0], out[1]
+
+
+def check_choice(value: str, choices: tuple[str, ...], name: str) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_sigma(sigma, num_keypoints: int, name: str = "sigma") -> np.ndarray:
+    """A positive scalar or one value per keypoint, returned as a ``(K,)`` float64 array."""
+    s = np.asarray(sigma, dtype=np.float64)
+    if s.ndim == 0:
+        s = np.full(num_keypoints, float(s))
+    if s.shape != (num_keypoints,):
+        raise ValueError(f"{name} must be a scalar or have shape ({num_keypoints},), got {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s <= 0):
+        raise ValueError(f"{name} must be positive and finite, got {s[:5].tolist()}")
+    return s
+
+
+def check_keypoints(keypoints, name: str = "keypoints") -> tuple[np.ndarray, np.ndarray]:
+    """Split ``(..., 2|3)`` keypoints into float64 ``xy (..., 2)`` and a labelled mask ``(...)``.
+
+    Two columns mean every keypoint is labelled. Labelled keypoints (``v > 0``) must have
+    finite coordinates; the coordinates of unlabelled ones are ignored (set to 0).
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    if kp.ndim < 1 or kp.shape[-1] not in (2, 3):
+        raise ValueError(f"{name} must have shape (..., K, 3) or (..., K, 2), got {kp.shape}")
+    if kp.shape[-1] == 3:
+        v = kp[..., 2]
+        if not np.all(np.isfinite(v)) or np.any(v < 0):
+            raise ValueError(f"{name}: visibility must be finite and >= 0 (COCO 0, 1, 2)")
+        labelled = v > 0
+    else:
+        labelled = np.ones(kp.shape[:-1], dtype=bool)
+    xy = kp[..., :2].copy()
+    bad = labelled & ~np.all(np.isfinite(xy), axis=-1)
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name}: keypoint at index {idx} is labelled but has a NaN or inf coordinate"
+        )
+    xy[~labelled] = 0.0
+    return xy, labelled
+
+
+def check_heatmaps(heatmaps, name: str = "heatmaps", min_ndim: int = 2) -> np.ndarray:
+    """Return ``(..., H, W)`` float64 maps, rejecting NaN/inf and empty spatial axes."""
+    try:  # accept torch tensors too, without importing torch here
+        heatmaps = heatmaps.detach().cpu().numpy()
+    except AttributeError:
+        pass
+    hm = np.asarray(heatmaps, dtype=np.float64)
+    if hm.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions (..., H, W), got {hm.shape}"
+        )
+    if hm.shape[-1] < 1 or hm.shape[-2] < 1:
+        raise ValueError(f"{name} must have non-empty spatial axes, got {hm.shape}")
+    if not np.all(np.isfinite(hm)):
+        raise ValueError(f"{name} contain NaN or inf values")
+    return hm
