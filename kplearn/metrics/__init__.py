@@ -1,0 +1,56 @@
+"""Keypoint metrics: PCK, PCKh, AUC, EPE, NME, OKS and COCO keypoint AP/AR.
+
+All functions take numpy arrays in image pixels, in the kplearn conventions
+(keypoints ``(N, K, 3)`` with COCO visibility ``v``; boxes ``[x, y, w, h]``).
+
+- :mod:`kplearn.metrics.distances` — :func:`pck`, :func:`pckh`, :func:`pck_curve`,
+  :func:`epe`, :func:`nme`, :func:`failure_rate`, :func:`ced_auc`, and the two table
+  summaries :func:`face_metrics` and :func:`body_metrics`. Its module docstring lists
+  every convention decided (strict ``<``, macro averaging, zero normalisers, exact AUC,
+  NaN predictions).
+- :mod:`kplearn.metrics.oks` — :func:`oks`, object keypoint similarity.
+- :mod:`kplearn.metrics.coco_eval` — :func:`coco_keypoint_eval`, pycocotools' ten
+  keypoint statistics (identical values, several times faster).
+"""
+
+from kplearn.metrics.coco_eval import (
+    AREA_RANGES,
+    OKS_THRESHOLDS,
+    RECALL_THRESHOLDS,
+    STAT_NAMES,
+    coco_keypoint_eval,
+)
+from kplearn.metrics.distances import (
+    body_metrics,
+    ced_auc,
+    epe,
+    face_metrics,
+    failure_rate,
+    keypoint_errors,
+    nme,
+    pck,
+    pck_curve,
+    pckh,
+)
+from kplearn.metrics.oks import COCO_SIGMAS, oks, resolve_sigmas
+
+__all__ = [
+    "AREA_RANGES",
+    "COCO_SIGMAS",
+    "OKS_THRESHOLDS",
+    "RECALL_THRESHOLDS",
+    "STAT_NAMES",
+    "body_metrics",
+    "ced_auc",
+    "coco_keypoint_eval",
+    "epe",
+    "face_metrics",
+    "failure_rate",
+    "keypoint_errors",
+    "nme",
+    "oks",
+    "pck",
+    "pck_curve",
+    "pckh",
+    "resolve_sigmas",
+]
