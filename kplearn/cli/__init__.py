@@ -16,7 +16,12 @@ import importlib
 import sys
 
 # Command-group modules, in the order `kplearn --help` lists them.
-COMMAND_MODULES = ("kplearn.cli.data", "kplearn.cli.lessons")
+COMMAND_MODULES = (
+    "kplearn.cli.data",
+    "kplearn.cli.lessons",
+    "kplearn.cli.train",
+    "kplearn.cli.assignments",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = args.func(args)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 0
     except (ValueError, FileNotFoundError, KeyError) as err:
         # Bad input is the user's to fix: say what, without a traceback.
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
