@@ -1,0 +1,682 @@
+"""Grade student submissions against the instructor notebook.
+
+How a submission is graded (:func:`grade_submission`):
+
+1. The **graded notebook** is the student's notebook in the student's order,
+   except that every test cell is replaced by the instructor's full test cell
+   (visible and hidden checks), matched by grade id. A test cell the student
+   deleted, or whose grade id they changed, is put back where the instructor
+   had it: after the student's cell that corresponds to the instructor cell
+   before it (matched by grade id, exercise id, cell id or identical source).
+   The ``parameters`` cell is reset to the lesson's. Solution cells are always
+   the student's; nothing of the instructor's solutions is ever used.
+2. It runs in a fresh kernel (:class:`~kplearn.assignments.kernel.KernelSession`)
+   in the lesson's folder, cell by cell, with a time limit per cell and one
+   for the whole notebook. Errors in the student's own cells do not stop the
+   run. A cell that runs too long is interrupted; a kernel that dies or does
+   not stop is restarted and the cells that had run without error are run
+   again (test cells excepted), so that one broken exercise costs only its
+   own points.
+3. A test cell earns its points when it runs to its end without an error: the
+   grader appends a line displaying a random token to each test cell and
+   accepts the cell only when the token comes back and the kernel reports
+   success.
+
+Submission metadata (lesson name, checksum) is only used to find the lesson
+and to warn when the submission came from another version of it.
+
+The grader executes the submission's code with the grader's permissions:
+grade untrusted work in a container or an account that can read nothing else.
+
+Example
+-------
+>>> report = grade_submission("alice/04_metrics.ipynb", "notebooks/04_metrics.ipynb")  # doctest: +SKIP
+>>> print(report.table())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from kplearn.assignments.kernel import KernelSession, KernelStartError, sentinel_line
+from kplearn.assignments.markup import (
+    Assignment,
+    MarkupError,
+    parse_test_header,
+    read_assignment,
+    read_notebook,
+)
+from kplearn.assignments.release import METADATA_KEY
+
+__all__ = [
+    "STATUSES",
+    "ExerciseResult",
+    "GradeReport",
+    "GradingPlan",
+    "build_graded_notebook",
+    "grade_submission",
+    "grade_submissions",
+    "find_source",
+    "format_table",
+]
+
+#: Exercise statuses, from best to worst.
+STATUSES = ("passed", "failed", "error", "timeout", "kernel_died", "not_run")
+
+_KERNEL_ENV = {
+    "TQDM_DISABLE": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "KPLEARN_GRADING": "1",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ARROW = re.compile(r"^-+>\s*(\d+)\s?(.*)$")
+_MESSAGE_CHARS = 300
+
+
+@dataclass
+class ExerciseResult:
+    """Points and status of one graded test cell."""
+
+    grade_id: str
+    points: int
+    max_points: int
+    status: str = "not_run"
+    message: str = ""
+
+
+@dataclass
+class GradeReport:
+    """The grade of one submission.
+
+    ``exercises`` maps grade id to :class:`ExerciseResult` in the lesson's
+    order; ``error`` is set when the submission could not be graded at all
+    (unreadable file, kernel that would not start) and then every exercise
+    scores 0; ``warnings`` lists what the instructor may want to know
+    (re-inserted test cells, a submission from another lesson version, ...).
+    """
+
+    notebook: str
+    source: str
+    lesson: str
+    total: int
+    max_total: int
+    exercises: dict[str, ExerciseResult]
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (``exercises`` keyed by grade id)."""
+        out = asdict(self)
+        out["exercises"] = {
+            gid: {key: value for key, value in res.items() if key != "grade_id"}
+            for gid, res in out["exercises"].items()
+        }
+        out["seconds"] = round(self.seconds, 2)
+        return out
+
+    def table(self) -> str:
+        """A readable table: one line per exercise, then the total."""
+        return format_table(self)
+
+
+@dataclass
+class GradingPlan:
+    """The notebook to execute, which of its cells are tests, and notes for the report."""
+
+    nb: object
+    tests: dict[int, str]
+    hidden_lines: dict[str, set[int]]
+    warnings: list[str]
+
+
+def _kplearn_meta(cell) -> dict:
+    meta = cell.get("metadata", {}).get("kplearn")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _test_cell(assignment: Assignment, grade_id: str, token: str | None):
+    test = assignment.test(grade_id)
+    source = assignment.nb.cells[test.index].source.rstrip("\n")
+    if token is not None:
+        source += "\n" + sentinel_line(token)
+    return nbformat.v4.new_code_cell(
+        source, metadata={"kplearn": {"grade_id": grade_id, "points": test.points}}
+    )
+
+
+def build_graded_notebook(
+    submission_nb,
+    assignment: Assignment,
+    *,
+    token: str | None = None,
+    parameters: dict | None = None,
+) -> GradingPlan:
+    """The notebook to execute for a submission (see the module docstring).
+
+    Parameters
+    ----------
+    submission_nb : nbformat.NotebookNode
+        The student's notebook; not modified.
+    assignment : Assignment
+        The instructor notebook's markup.
+    token : str, optional
+        Appended to each test cell as a sentinel display (:func:`sentinel_line`).
+    parameters : dict, optional
+        Values assigned in a cell inserted after the parameters cell.
+
+    Returns
+    -------
+    GradingPlan
+        ``tests`` maps cell positions of the graded notebook to grade ids.
+    """
+    if parameters and assignment.parameters_index is None:
+        raise ValueError(f"{assignment.name} has no cell tagged 'parameters' to override")
+    src = assignment.nb
+    student = [copy.deepcopy(cell) for cell in submission_nb.cells]
+    warnings: list[str] = []
+    known = set(assignment.grade_ids)
+
+    # Cells numbered as in the submission; those holding injected parameters are left out.
+    dropped = set()
+    for j, cell in enumerate(student):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            warnings.append(f"cell {j + 1} holds injected parameters; it was left out")
+            dropped.add(j)
+
+    # Student cells that carry a grade id: the first one of each known id is replaced.
+    placed: dict[str, int] = {}
+    for j, cell in enumerate(student):
+        gid = _kplearn_meta(cell).get("grade_id")
+        if gid is None or j in dropped:
+            continue
+        if not isinstance(gid, str) or gid not in known:
+            warnings.append(
+                f"cell {j + 1} has grade id {gid!r}, which the lesson does not have; "
+                "it runs as an ordinary cell"
+            )
+        elif gid in placed:
+            warnings.append(f"cell {j + 1} repeats test {gid!r}; it runs as an ordinary cell")
+        else:
+            placed[gid] = j
+            continue
+        cell.metadata["kplearn"] = {
+            k: v for k, v in _kplearn_meta(cell).items() if k not in ("grade_id", "points")
+        }
+    # Then code cells whose first line names a test ("# Test ex2 (2 points)"), as the
+    # instructor may mark tests that way.
+    claimed = set(placed.values())
+    for j, cell in enumerate(student):
+        if (
+            cell.cell_type != "code"
+            or j in claimed
+            or j in dropped
+            or _kplearn_meta(cell).get("grade_id")
+        ):
+            continue
+        try:
+            header = parse_test_header(cell.source)
+        except MarkupError:
+            header = None
+        if header is not None and header[0] in known and header[0] not in placed:
+            placed[header[0]] = j
+
+    param_j = next(
+        (
+            j
+            for j, cell in enumerate(student)
+            if cell.cell_type == "code"
+            and j not in dropped
+            and "parameters" in cell.get("metadata", {}).get("tags", [])
+        ),
+        None,
+    )
+    solution_exercise = {s.index: s.exercise for s in assignment.solutions}
+    test_index = {t.index: t.grade_id for t in assignment.tests}
+
+    def student_match(i: int) -> int | None:
+        """The student cell that corresponds to instructor cell ``i``, if any."""
+        if i in test_index:
+            return placed.get(test_index[i])
+        if i == assignment.parameters_index:
+            return param_j
+        cell = src.cells[i]
+        if i in solution_exercise:
+            for j, other in enumerate(student):
+                if (
+                    j not in dropped
+                    and _kplearn_meta(other).get("exercise") == solution_exercise[i]
+                ):
+                    return j
+        cell_id = cell.get("id")
+        if cell_id:
+            for j, other in enumerate(student):
+                if j not in dropped and other.get("id") == cell_id:
+                    return j
+        if i not in solution_exercise:
+            for j, other in enumerate(student):
+                if j not in dropped and (other.cell_type, other.source) == (
+                    cell.cell_type,
+                    cell.source,
+                ):
+                    return j
+        return None
+
+    def anchor(i: int) -> int:
+        """Student position after which instructor cell ``i`` goes back (-1: at the start)."""
+        for k in range(i - 1, -1, -1):
+            j = student_match(k)
+            if j is not None:
+                return j
+        return min(i, len(student)) - 1
+
+    inserts: dict[int, list] = {}
+    if assignment.parameters_index is not None and param_j is None:
+        where = anchor(assignment.parameters_index)
+        params = copy.deepcopy(src.cells[assignment.parameters_index])
+        params.outputs, params.execution_count = [], None
+        inserts.setdefault(where, []).append(("parameters", params))
+        warnings.append(
+            f"the parameters cell was missing; the lesson's was put back after cell {where + 1}"
+        )
+    for test in assignment.tests:
+        if test.grade_id in placed:
+            continue
+        where = anchor(test.index)
+        inserts.setdefault(where, []).append(("test", test.grade_id))
+        warnings.append(
+            f"test cell {test.grade_id!r} was missing or renamed; it was put back after cell {where + 1}"
+        )
+
+    cells: list = []
+    tests: dict[int, str] = {}
+
+    def emit(kind, payload) -> None:
+        if kind == "test":
+            tests[len(cells)] = payload
+            cells.append(_test_cell(assignment, payload, token))
+        elif kind == "parameters":
+            cells.append(payload)
+            if parameters:
+                cells.append(_parameter_cell(parameters))
+        else:
+            cells.append(payload)
+
+    for kind, payload in inserts.get(-1, []):
+        emit(kind, payload)
+    placed_at = {j: gid for gid, j in placed.items()}
+    for j, cell in enumerate(student):
+        if j in dropped:
+            pass
+        elif j in placed_at:
+            emit("test", placed_at[j])
+        elif j == param_j and assignment.parameters_index is not None:
+            lesson_params = src.cells[assignment.parameters_index].source
+            if cell.source != lesson_params:
+                warnings.append("the parameters cell was edited; the lesson's values were used")
+            cell.source = lesson_params
+            cell.outputs, cell.execution_count = [], None
+            emit("parameters", cell)
+        else:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+            emit("cell", cell)
+        for kind, payload in inserts.get(j, []):
+            emit(kind, payload)
+
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(submission_nb.metadata))
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    hidden_lines = {
+        t.grade_id: {line + 1 for r in t.hidden for line in range(r.begin, r.end + 1)}
+        for t in assignment.tests
+    }
+    return GradingPlan(nb, tests, hidden_lines, warnings)
+
+
+def _parameter_cell(parameters: dict):
+    source = "# Parameters set by the grader\n" + "\n".join(
+        f"{key} = {value!r}" for key, value in parameters.items()
+    )
+    return nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+
+
+def _failing_line(traceback: list[str]) -> tuple[int, str] | None:
+    """``(line number, code)`` of the test cell's line that raised, from an IPython traceback."""
+    for entry in traceback:
+        for line in _ANSI.sub("", entry).splitlines():
+            match = _ARROW.match(line.strip())
+            if match:
+                return int(match[1]), match[2].strip()
+    return None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
+
+
+def _score(result: ExerciseResult, outcome, limit: float, hidden: set[int], kernel) -> None:
+    if outcome.status == "ok" and outcome.sentinel:
+        result.status, result.points = "passed", result.max_points
+        return
+    result.points = 0
+    if outcome.status == "ok":
+        result.status = "error"
+        result.message = "the test cell did not run to its end (its checks were skipped)"
+    elif outcome.status == "error":
+        result.status = "failed" if outcome.ename == "AssertionError" else "error"
+        # The first lines of the error say what went wrong; numpy's array dumps follow.
+        evalue = " ".join([line for line in outcome.evalue.splitlines() if line.strip()][:2])
+        message = f"{outcome.ename}: {evalue}" if evalue else outcome.ename
+        where = _failing_line(outcome.traceback)
+        if where is not None:
+            number, code = where
+            if number in hidden:
+                message += f" (in a hidden check, line {number})"
+            elif code:
+                message += f" (line {number}: {code})"
+        result.message = _short(message)
+    elif outcome.status == "timeout":
+        result.status = "timeout"
+        result.message = f"ran longer than its time limit ({limit:.0f} s)"
+    else:
+        result.status = "kernel_died"
+        how = kernel.exit_description()
+        result.message = "the kernel died" + (f" ({how})" if how else "")
+
+
+def _empty_report(submission, assignment, seconds, error=None, warnings=None) -> GradeReport:
+    exercises = {
+        t.grade_id: ExerciseResult(t.grade_id, 0, t.points, "not_run", error or "")
+        for t in assignment.tests
+    }
+    return GradeReport(
+        notebook=str(submission),
+        source=str(assignment.path) if assignment.path else assignment.name,
+        lesson=assignment.name,
+        total=0,
+        max_total=assignment.max_points,
+        exercises=exercises,
+        seconds=seconds,
+        warnings=list(warnings or []),
+        error=error,
+    )
+
+
+def grade_submission(
+    submission: str | Path,
+    source: str | Path | Assignment,
+    *,
+    cell_timeout: float = 300.0,
+    timeout: float = 1800.0,
+    parameters: dict | None = None,
+    workdir: str | Path | None = None,
+    kernel_name: str = "python3",
+    interrupt_grace: float = 5.0,
+    max_restarts: int = 3,
+    executed_path: str | Path | None = None,
+) -> GradeReport:
+    """Execute one submission with the instructor's tests and score it.
+
+    Parameters
+    ----------
+    submission : path
+        The student's ``.ipynb``. A file that is not a notebook gets a report
+        with ``error`` set and zero points (it does not raise).
+    source : path or Assignment
+        The instructor notebook.
+    cell_timeout : float
+        Seconds allowed per cell.
+    timeout : float
+        Seconds allowed for running the whole notebook, from its first cell
+        (restarts included; starting the kernel has its own 60 s limit). Test
+        cells not reached by then score 0 with status ``not_run``.
+    parameters : dict, optional
+        Overrides of the lesson's parameters cell (default: the lesson's own values).
+    workdir : path, optional
+        Working directory of the kernel (default: the instructor notebook's folder).
+    kernel_name : str
+        Kernel spec to run the submission in.
+    interrupt_grace : float
+        Seconds a timed-out cell has to stop after an interrupt before the
+        kernel is restarted.
+    max_restarts : int
+        Kernel restarts allowed; after that the remaining tests are not run.
+    executed_path : path, optional
+        Where to write the executed graded notebook (it shows the hidden tests).
+
+    Returns
+    -------
+    GradeReport
+    """
+    start = time.perf_counter()
+    submission = Path(submission)
+    assignment = source if isinstance(source, Assignment) else read_assignment(source)
+    if not submission.is_file():
+        raise FileNotFoundError(f"submission {submission} does not exist")
+    if cell_timeout <= 0 or timeout <= 0:
+        raise ValueError(
+            f"time limits must be positive, got cell {cell_timeout}, notebook {timeout}"
+        )
+    try:
+        submission_nb = read_notebook(submission)
+    except ValueError as err:
+        return _empty_report(submission, assignment, time.perf_counter() - start, str(err))
+
+    warnings = _metadata_warnings(submission_nb, assignment)
+    token = secrets.token_hex(16)
+    try:
+        plan = build_graded_notebook(submission_nb, assignment, token=token, parameters=parameters)
+    except (
+        AttributeError,
+        TypeError,
+        KeyError,
+    ) as err:  # a malformed notebook the reader let through
+        return _empty_report(
+            submission, assignment, time.perf_counter() - start, f"cannot read the cells: {err}"
+        )
+    warnings.extend(plan.warnings)
+    results = {
+        t.grade_id: ExerciseResult(t.grade_id, 0, t.points, "not_run") for t in assignment.tests
+    }
+    if workdir is None:
+        workdir = assignment.path.parent if assignment.path is not None else Path.cwd()
+    kernel = KernelSession(
+        workdir, _KERNEL_ENV, kernel_name=kernel_name, interrupt_grace=interrupt_grace
+    )
+    try:
+        kernel.start()
+    except KernelStartError as err:
+        return _empty_report(
+            submission, assignment, time.perf_counter() - start, str(err), warnings
+        )
+    deadline = time.monotonic() + timeout  # start-up has its own limit (startup_timeout)
+    try:
+        stop_reason = _execute(plan, kernel, results, deadline, cell_timeout, token, max_restarts)
+    finally:
+        kernel.stop()
+    for result in results.values():
+        if result.status == "not_run":
+            result.message = stop_reason or "not reached"
+    if executed_path is not None:
+        Path(executed_path).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(plan.nb, executed_path)
+    return GradeReport(
+        notebook=str(submission),
+        source=str(assignment.path) if assignment.path else assignment.name,
+        lesson=assignment.name,
+        total=sum(r.points for r in results.values()),
+        max_total=assignment.max_points,
+        exercises=results,
+        seconds=time.perf_counter() - start,
+        warnings=warnings,
+    )
+
+
+def _execute(plan, kernel, results, deadline, cell_timeout, token, max_restarts) -> str:
+    """Run the graded notebook; fill ``results``; return why it stopped early ('' if it did not)."""
+    ran_ok: list[int] = []  # non-test cells that ran cleanly: replayed after a restart
+    count = 0
+    for index, cell in enumerate(plan.nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "the notebook's time limit was reached before this test"
+        limit = min(cell_timeout, remaining)
+        grade_id = plan.tests.get(index)
+        outcome = kernel.run(cell.source, limit, token=token if grade_id else None)
+        count += 1
+        cell.outputs, cell.execution_count = outcome.outputs, count
+        if grade_id is not None:
+            _score(results[grade_id], outcome, limit, plan.hidden_lines[grade_id], kernel)
+        elif outcome.status == "ok":
+            ran_ok.append(index)
+        if outcome.kernel_ok:
+            continue
+        what = "died" if outcome.status == "dead" else "did not stop after an interrupt"
+        if kernel.restarts >= max_restarts:
+            return f"the kernel {what} in cell {index + 1} and was restarted too often"
+        reason = _restart_and_replay(plan, kernel, ran_ok, deadline, cell_timeout)
+        if reason:
+            return f"the kernel {what} in cell {index + 1}; {reason}"
+    return ""
+
+
+def _restart_and_replay(plan, kernel, ran_ok, deadline, cell_timeout) -> str:
+    """Fresh kernel, then re-run the cells that had run cleanly; '' on success, else why not."""
+    try:
+        kernel.restart()
+    except KernelStartError as err:
+        return f"it could not be restarted ({err})"
+    for index in ran_ok:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "the notebook's time limit was reached while re-running earlier cells"
+        outcome = kernel.run(plan.nb.cells[index].source, min(cell_timeout, remaining))
+        if not outcome.kernel_ok:
+            return f"re-running cell {index + 1} after the restart failed ({outcome.status})"
+    return ""
+
+
+def _metadata_warnings(submission_nb, assignment: Assignment) -> list[str]:
+    meta = submission_nb.get("metadata", {}).get(METADATA_KEY)
+    if not isinstance(meta, dict):
+        return ["the submission carries no kplearn_assignment metadata (not a released notebook?)"]
+    warnings = []
+    if meta.get("lesson") not in (None, assignment.name):
+        warnings.append(
+            f"the submission says it is lesson {meta.get('lesson')!r}; graded as {assignment.name!r}"
+        )
+    elif meta.get("source_checksum") not in (None, assignment.checksum):
+        warnings.append("the submission was released from another version of the lesson")
+    return warnings
+
+
+def find_source(submission: str | Path, source_dir: str | Path) -> Path:
+    """The instructor notebook in ``source_dir`` that ``submission`` answers.
+
+    Tried in order: the same file name (``04_metrics.ipynb``); a lesson stem
+    contained in the submission's file name (``alice_04_metrics.ipynb``); the
+    lesson named in the submission's ``kplearn_assignment`` metadata.
+
+    Raises
+    ------
+    ValueError
+        When none of these identifies a notebook in ``source_dir``.
+    """
+    submission = Path(submission)
+    folder = Path(source_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"instructor folder {folder} does not exist")
+    same = folder / submission.name
+    if same.is_file():
+        return same
+    stems = sorted((p.stem for p in folder.glob("*.ipynb")), key=len, reverse=True)
+    for stem in stems:
+        if re.match(r"^\d{2}_", stem) and stem in submission.stem:
+            return folder / f"{stem}.ipynb"
+    try:
+        meta = read_notebook(submission).get("metadata", {}).get(METADATA_KEY, {})
+    except ValueError:
+        meta = {}
+    lesson = meta.get("lesson") if isinstance(meta, dict) else None
+    if isinstance(lesson, str) and lesson in stems:
+        return folder / f"{lesson}.ipynb"
+    raise ValueError(
+        f"cannot tell which notebook of {folder} {submission} answers "
+        "(name it like the lesson, e.g. 04_metrics.ipynb, or pass --source)"
+    )
+
+
+def grade_submissions(
+    submissions: Sequence[str | Path],
+    *,
+    source: str | Path | None = None,
+    source_dir: str | Path | None = None,
+    progress: bool = True,
+    executed_dir: str | Path | None = None,
+    **kwargs,
+) -> list[GradeReport]:
+    """Grade several submissions, each in its own kernel.
+
+    Each submission is matched to ``source`` when given, else to a notebook of
+    ``source_dir`` (default: the course's ``notebooks/``) by :func:`find_source`.
+    All matching happens before any grading. Keyword arguments go to
+    :func:`grade_submission`.
+    """
+    from tqdm.auto import tqdm
+
+    from kplearn.lessons import default_lesson_dir
+
+    paths = [Path(p) for p in submissions]
+    if not paths:
+        raise ValueError("no submissions to grade")
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"submission {path} does not exist")
+    if source is not None and source_dir is not None:
+        raise ValueError("give an instructor notebook or an instructor folder, not both")
+    if source is not None:
+        sources = [Path(source)] * len(paths)
+    else:
+        folder = Path(source_dir) if source_dir is not None else default_lesson_dir()
+        sources = [find_source(path, folder) for path in paths]
+    assignments = {s: read_assignment(s) for s in dict.fromkeys(sources)}
+    reports = []
+    bar = tqdm(paths, desc="grading", unit="notebook", disable=not progress or None)
+    for number, (path, src) in enumerate(zip(bar, sources, strict=True)):
+        bar.set_postfix_str(path.name)
+        executed = None
+        if executed_dir is not None:
+            executed = Path(executed_dir) / f"{number:03d}_{path.name}"
+        reports.append(grade_submission(path, assignments[src], executed_path=executed, **kwargs))
+    return reports
+
+
+def format_table(report: GradeReport) -> str:
+    """The report as lines of text: header, one row per exercise, total, warnings."""
+    lines = [f"{report.notebook}  (lesson {report.lesson}, {report.seconds:.1f} s)"]
+    if report.error:
+        lines.append(f"  not graded: {report.error}")
+    width = max([len("exercise")] + [len(gid) for gid in report.exercises])
+    lines.append(f"  {'exercise':<{width}}  {'points':>7}  {'status':<11}  message")
+    for gid, res in report.exercises.items():
+        points = f"{res.points}/{res.max_points}"
+        lines.append(f"  {gid:<{width}}  {points:>7}  {res.status:<11}  {res.message}".rstrip())
+    lines.append(f"  {'total':<{width}}  {f'{report.total}/{report.max_total}':>7}")
+    for warning in report.warnings:
+        lines.append(f"  note: {warning}")
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""Write student versions of instructor notebooks.
+
+The student version of a lesson keeps every cell of the instructor notebook
+except that:
+
+- each solution region becomes one stub line at the region's indentation,
+  ``raise NotImplementedError("Exercise 1: <hint>")``, or ``name = ...  # YOUR
+  CODE HERE`` when the cell's metadata asks for a value stub;
+- hidden-test regions are removed (visible checks stay);
+- outputs and execution counts are cleared;
+- solution and test cells keep small ``kplearn`` metadata (exercise, grade id,
+  points) and the notebook records ``kplearn_assignment`` (lesson name and the
+  instructor source's checksum) so that the grader can match a submission to
+  its lesson. The grader never trusts these for scoring.
+
+Student notebooks import nothing from the grading tool.
+
+Example
+-------
+>>> import nbformat
+>>> from kplearn.assignments.markup import parse_assignment
+>>> nb = nbformat.v4.new_notebook()
+>>> nb.cells = [
+...     nbformat.v4.new_code_cell(
+...         "def double(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"
+...     ),
+...     nbformat.v4.new_code_cell("# Test ex1 (2 points)\\nassert double(2) == 4"),
+... ]
+>>> student = release_notebook(parse_assignment(nb, name="demo"))
+>>> print(student.cells[0].source)
+def double(x):
+    raise NotImplementedError("Exercise ex1: replace this line with your solution")
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from kplearn.assignments.markup import (
+    Assignment,
+    SolutionCell,
+    TestCell,
+    _single_assignment,
+    read_assignment,
+)
+
+__all__ = [
+    "METADATA_KEY",
+    "stub_line",
+    "student_source",
+    "test_source",
+    "release_notebook",
+    "release",
+]
+
+#: Key of the notebook-level metadata block written into student notebooks.
+METADATA_KEY = "kplearn_assignment"
+
+
+def stub_line(solution: SolutionCell, region_lines: list[str], indent: str) -> str:
+    """The line that replaces one solution region (without a newline)."""
+    if solution.stub == "value":
+        name = _single_assignment(region_lines, f"exercise {solution.exercise}")
+        return f"{indent}{name} = ...  # YOUR CODE HERE"
+    message = f"Exercise {solution.label}: {solution.hint}"
+    # A double-quoted literal, as a person would write it.
+    return f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+
+
+def student_source(source: str, solution: SolutionCell) -> str:
+    """``source`` with each solution region (markers included) replaced by its stub line."""
+    lines = source.splitlines()
+    out: list[str] = []
+    position = 0
+    for region in solution.regions:
+        out.extend(lines[position : region.begin])
+        out.append(stub_line(solution, lines[region.begin + 1 : region.end], region.indent))
+        position = region.end + 1
+    out.extend(lines[position:])
+    return "\n".join(out)
+
+
+def test_source(source: str, test: TestCell) -> str:
+    """``source`` without its hidden-test regions (markers included)."""
+    lines = source.splitlines()
+    hidden = {i for region in test.hidden for i in range(region.begin, region.end + 1)}
+    return "\n".join(line for i, line in enumerate(lines) if i not in hidden)
+
+
+def release_notebook(assignment: Assignment):
+    """The student version of a validated instructor notebook (a new nbformat node)."""
+    nb = copy.deepcopy(assignment.nb)
+    nb.cells = [
+        cell
+        for cell in nb.cells
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+    ]
+    if len(nb.cells) != len(assignment.nb.cells):
+        raise ValueError(
+            f"{assignment.name}: holds injected-parameter cells; release the lesson source, "
+            "not an executed copy"
+        )
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.get("metadata", {}).pop("kplearn", None)
+        cell.get("metadata", {}).pop("execution", None)
+    for solution in assignment.solutions:
+        cell = nb.cells[solution.index]
+        cell.source = student_source(cell.source, solution)
+        meta = {"solution": True, "exercise": solution.exercise}
+        if solution.stub == "value":
+            meta["stub"] = "value"
+        cell.metadata["kplearn"] = meta
+    for test in assignment.tests:
+        cell = nb.cells[test.index]
+        cell.source = test_source(cell.source, test)
+        cell.metadata["kplearn"] = {"grade_id": test.grade_id, "points": test.points}
+    nb.metadata.pop("widgets", None)
+    nb.metadata[METADATA_KEY] = {
+        "lesson": assignment.name,
+        "source_checksum": assignment.checksum,
+        "exercises": {test.grade_id: test.points for test in assignment.tests},
+    }
+    return nb
+
+
+def release(
+    notebooks: Iterable[str | Path], out_dir: str | Path, *, progress: bool = True
+) -> list[Path]:
+    """Validate each instructor notebook and write its student version to ``out_dir``.
+
+    Every notebook is validated before anything is written, so a markup error
+    leaves ``out_dir`` untouched. Files keep their names (``04_metrics.ipynb``).
+
+    Returns
+    -------
+    list of Path
+        The written student notebooks, in the order given.
+    """
+    import nbformat
+    from tqdm.auto import tqdm
+
+    paths = [Path(p) for p in notebooks]
+    if not paths:
+        raise ValueError("no notebooks to release")
+    names = [p.name for p in paths]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"two notebooks would be written to the same file: {duplicates}")
+    assignments = [read_assignment(p) for p in paths]
+    out = Path(out_dir)
+    if out.resolve() in {p.resolve().parent for p in paths}:
+        raise ValueError(f"--out {out} is the instructor notebooks' folder; choose another")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path, assignment in tqdm(
+        list(zip(paths, assignments, strict=True)),
+        desc="release",
+        unit="notebook",
+        disable=not progress or None,
+    ):
+        target = out / path.name
+        nbformat.write(release_notebook(assignment), target)
+        written.append(target)
+    return written
