@@ -4,6 +4,7 @@ Every function returns a matplotlib ``Axes`` or ``Figure`` with a fixed size, a
 title and labelled axes; none calls ``plt.show``.
 """
 
+from kplearn.viz.classical import plot_cascade, plot_peaks, plot_response_maps
 from kplearn.viz.keypoints import (
     draw_keypoints,
     keypoint_colors,
@@ -14,8 +15,15 @@ from kplearn.viz.keypoints import (
     show_dataset,
     show_grid,
 )
+from kplearn.viz.training import draw_cascade_stages, plot_histories, plot_history
 
 __all__ = [
+    "draw_cascade_stages",
+    "plot_cascade",
+    "plot_histories",
+    "plot_history",
+    "plot_peaks",
+    "plot_response_maps",
     "draw_keypoints",
     "keypoint_colors",
     "overlay_heatmaps",

@@ -1,0 +1,389 @@
+"""What every classical localiser shares: the face-box frame, input checks, save and load.
+
+A classical localiser predicts the keypoints of one object per image from
+the image and a box around the object (for a face crop, the whole image).
+The box is mapped to a square *working frame* of ``work_size`` pixels, where
+all features are computed; predictions are mapped back to image pixels.
+
+Box convention: ``[x, y, w, h]`` in kplearn's pixel frame, where integer
+coordinates are pixel centres, so the box spans ``[x, x + w] × [y, y + h]``
+and the whole ``W × H`` image is the box ``[-0.5, -0.5, W, H]``. The box is
+stretched to the working frame on each axis separately: a model trained on
+square crops should be given square boxes.
+
+Saved models are a folder with ``config.json`` (``"family": "classical"``,
+``"model"``, ``"skeleton"``, the hyper-parameters and training notes) and
+``weights.npz`` (plain arrays, readable with ``np.load(allow_pickle=False)``).
+
+Examples
+--------
+>>> import numpy as np
+>>> m = work_matrix(image_box(np.zeros((160, 120), np.uint8)), 80)
+>>> to_work(np.array([[-0.5, -0.5], [119.5, 159.5]]), m)
+array([[-0.5, -0.5],
+       [79.5, 79.5]])
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from kplearn.data.datasets import KeypointDataset
+from kplearn.skeletons import Skeleton, get_skeleton
+
+__all__ = [
+    "ClassicalLocaliser",
+    "MIN_BOX_SIZE",
+    "image_box",
+    "work_matrix",
+    "to_work",
+    "from_work",
+    "crop_to_work",
+    "check_images",
+    "check_boxes",
+    "training_arrays",
+    "Deadline",
+]
+
+#: Smallest face box (pixels, each side) a classical localiser accepts.
+MIN_BOX_SIZE = 16
+
+
+def image_box(image: np.ndarray) -> np.ndarray:
+    """The box ``[-0.5, -0.5, W, H]`` covering the whole image."""
+    h, w = image.shape[:2]
+    return np.array([-0.5, -0.5, float(w), float(h)])
+
+
+def work_matrix(box: np.ndarray, work_size: int) -> np.ndarray:
+    """2×3 affine map from image pixels to the ``work_size`` square frame of ``box``.
+
+    The box edges map to the frame edges ``-0.5`` and ``work_size - 0.5``.
+    """
+    x, y, w, h = (float(v) for v in box)
+    sx, sy = work_size / w, work_size / h
+    return np.array([[sx, 0.0, -x * sx - 0.5], [0.0, sy, -y * sy - 0.5]])
+
+
+def to_work(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Map ``(..., 2)`` image points into the working frame (axis-aligned ``matrix``)."""
+    p = np.asarray(points, dtype=np.float64)
+    return p * np.diag(matrix[:, :2]) + matrix[:, 2]
+
+
+def from_work(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Map ``(..., 2)`` working-frame points back to image pixels."""
+    p = np.asarray(points, dtype=np.float64)
+    return (p - matrix[:, 2]) / np.diag(matrix[:, :2])
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return image
+
+
+def crop_to_work(image: np.ndarray, box: np.ndarray, work_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grey ``float32`` working image in ``[0, 1]`` of the ``box`` and its image->work matrix.
+
+    Shrinking uses area averaging (no aliasing); parts of the box outside the
+    image repeat the border pixels.
+    """
+    grey = _grey(image)
+    h, w = grey.shape
+    m = work_matrix(box, work_size)
+    whole = np.allclose(box, image_box(image))
+    if whole:
+        out = cv2.resize(grey, (work_size, work_size), interpolation=cv2.INTER_AREA)
+    else:
+        sx, sy = m[0, 0], m[1, 1]
+        src = grey
+        if sx < 1.0 or sy < 1.0:
+            # Area-average first, then a near-unit-scale warp does the crop.
+            nw, nh = max(1, round(w * min(sx, 1.0))), max(1, round(h * min(sy, 1.0)))
+            src = cv2.resize(grey, (nw, nh), interpolation=cv2.INTER_AREA)
+            fx, fy = nw / w, nh / h
+            # image -> resized: u1 = (u + 0.5) * f - 0.5, so u = (u1 + 0.5) / f - 0.5.
+            pre = np.array([[1 / fx, 0, 0.5 / fx - 0.5], [0, 1 / fy, 0.5 / fy - 0.5]])
+            m2 = np.array([[sx * pre[0, 0], 0, sx * pre[0, 2] + m[0, 2]],
+                           [0, sy * pre[1, 1], sy * pre[1, 2] + m[1, 2]]])
+        else:
+            m2 = m
+        out = cv2.warpAffine(src, m2, (work_size, work_size), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    return out.astype(np.float32) / 255.0, m
+
+
+def check_images(images: Sequence[np.ndarray] | np.ndarray, *, need_texture: bool = True) -> list[np.ndarray]:
+    """Validate a batch of uint8 images and return it as a list.
+
+    Raises ``ValueError`` naming the image for an empty batch, a wrong dtype or
+    shape, an empty image, or (when ``need_texture``) a constant image, from
+    which no gradient feature can be computed.
+    """
+    if isinstance(images, np.ndarray):
+        if images.ndim not in (3, 4):
+            raise ValueError(
+                f"images: expected a list of images or an (N, H, W[, 3]) array, got shape {images.shape}"
+            )
+        images = list(images)
+    images = list(images)
+    if not images:
+        raise ValueError("images: empty batch")
+    for i, img in enumerate(images):
+        img = np.asarray(img)
+        if img.dtype != np.uint8:
+            raise ValueError(f"image {i}: expected uint8, got {img.dtype}")
+        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
+            raise ValueError(f"image {i}: expected H×W grey or H×W×3 RGB, got shape {img.shape}")
+        if img.size == 0:
+            raise ValueError(f"image {i}: empty image of shape {img.shape}")
+        if need_texture and img.min() == img.max():
+            raise ValueError(
+                f"image {i}: constant image (all pixels {int(img.flat[0])}); "
+                "there is no gradient to localise keypoints from"
+            )
+        images[i] = img
+    return images
+
+
+def check_boxes(boxes: Any, images: list[np.ndarray]) -> np.ndarray:
+    """``(N, 4)`` boxes, whole images where ``boxes`` is None; checks size and values."""
+    if boxes is None:
+        out = np.stack([image_box(img) for img in images])
+    else:
+        out = np.asarray(boxes, dtype=np.float64)
+        if out.shape != (len(images), 4):
+            raise ValueError(f"boxes: expected shape ({len(images)}, 4) [x, y, w, h], got {out.shape}")
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"boxes: box {int(np.argwhere(~np.isfinite(out))[0, 0])} is not finite")
+    small = np.flatnonzero(out[:, 2:].min(1) < MIN_BOX_SIZE)
+    if len(small):
+        i = int(small[0])
+        raise ValueError(
+            f"image {i}: face box {out[i, 2]:g}×{out[i, 3]:g} px is smaller than the "
+            f"{MIN_BOX_SIZE} px minimum (one HOG patch)"
+        )
+    return out
+
+
+def training_arrays(data: KeypointDataset, what: str = "train") -> tuple[list[np.ndarray], np.ndarray]:
+    """Images and ``(N, K, 3)`` keypoints of a single-instance dataset, checked for training."""
+    if not isinstance(data, KeypointDataset):
+        raise ValueError(f"{what}: expected a KeypointDataset, got {type(data).__name__}")
+    if len(data) == 0:
+        raise ValueError(f"{what}: empty dataset")
+    if not data.is_single_instance:
+        raise ValueError(
+            f"{what}: classical localisers need one instance per image; crop multi-person images first"
+        )
+    kp = data.keypoints_array()
+    images = check_images([s.image for s in data], need_texture=False)
+    check_boxes(None, images)
+    return images, kp
+
+
+class Deadline:
+    """A time budget: ``Deadline(minutes)`` (``None`` = unlimited)."""
+
+    def __init__(self, minutes: float | None) -> None:
+        if minutes is not None and not minutes > 0:
+            raise ValueError(f"minutes must be positive, got {minutes}")
+        self.start = time.perf_counter()
+        self.seconds = None if minutes is None else 60.0 * float(minutes)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        """Seconds left (``inf`` without a budget)."""
+        return np.inf if self.seconds is None else self.seconds - self.elapsed
+
+    def allows(self, seconds: float, fraction: float = 1.0) -> bool:
+        """Whether ``seconds`` more work ends before ``fraction`` of the budget."""
+        if self.seconds is None:
+            return True
+        return self.elapsed + seconds <= fraction * self.seconds
+
+
+class ClassicalLocaliser:
+    """Base class: the Localiser protocol for models without a network.
+
+    Subclasses set ``name``, implement ``_fit(images, keypoints, deadline, rng,
+    progress)`` and ``_predict_work(work_images) -> (N, K, 2)`` in the working
+    frame, and list their learnt arrays in ``_array_names``.
+    """
+
+    name: ClassVar[str] = "classical"
+    _array_names: ClassVar[tuple[str, ...]] = ()
+    #: Whether a constant image is an error (models that look at gradients).
+    _needs_texture: ClassVar[bool] = True
+
+    def __init__(self, work_size: int = 80) -> None:
+        if int(work_size) < 32:
+            raise ValueError(f"work_size must be at least 32 px, got {work_size}")
+        self.work_size = int(work_size)
+        self.skeleton: Skeleton | None = None
+        self.train_info: dict[str, Any] = {}
+
+    # -- hyper-parameters -------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, as stored in ``config.json``."""
+        return {"work_size": self.work_size}
+
+    # -- protocol ---------------------------------------------------------------------
+    def fit(
+        self,
+        train: KeypointDataset,
+        val: KeypointDataset | None = None,
+        minutes: float | None = None,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> ClassicalLocaliser:
+        """Learn from single-instance ``train`` crops (the whole image is the box).
+
+        ``val`` is used only to report an error after training (``train_info``),
+        never to choose settings, so figures measured on it stay honest.
+        Regularisation is chosen on people held out *inside* ``train``.
+        ``minutes`` caps the training time (see each model for what it cuts).
+        """
+        deadline = Deadline(minutes)
+        images, kp = training_arrays(train)
+        if val is not None:
+            self._check_same_layout(train.skeleton, val.skeleton, "val")
+        self.skeleton = train.skeleton
+        groups = np.array(train.groups)
+        works, kp_work = self._training_frames(images, kp)
+        rng = np.random.default_rng(seed)
+        self._fit(works, kp_work, groups, deadline, rng, progress)
+        self.train_info.update(
+            n_train=len(train), seconds=round(deadline.elapsed, 2), seed=int(seed), minutes=minutes
+        )
+        if val is not None and len(val) and deadline.left() > 0:
+            # A report only (at most 200 faces, and only while the budget lasts).
+            val = val.subset(200, seed)
+            pred = self.predict([s.image for s in val])
+            gt = val.keypoints_array()
+            lab = gt[..., 2] > 0
+            err = np.linalg.norm(pred[..., :2] - gt[..., :2], axis=-1)[lab]
+            self.train_info["val_mean_error_px"] = round(float(err.mean()), 4)
+        return self
+
+    def predict(self, images: Sequence[np.ndarray] | np.ndarray, boxes: Any = None) -> np.ndarray:
+        """Keypoints ``(N, K, 3)`` in image pixels (``v = 2``) for each image and face box.
+
+        ``boxes`` is ``(N, 4)`` ``[x, y, w, h]``, or None for whole-image boxes.
+        """
+        self._check_fitted()
+        images = check_images(images, need_texture=self._needs_texture)
+        boxes = check_boxes(boxes, images)
+        works, mats = zip(
+            *(crop_to_work(img, b, self.work_size) for img, b in zip(images, boxes, strict=True)), strict=True
+        )
+        pts = self._predict_work(np.stack(works))
+        out = np.empty(pts.shape[:2] + (3,))
+        for i, m in enumerate(mats):
+            out[i, :, :2] = from_work(pts[i], m)
+        out[..., 2] = 2.0
+        return out
+
+    def check_layout(self, data: KeypointDataset | Skeleton | str) -> None:
+        """Raise ``ValueError`` unless ``data`` uses the layout this model was trained on."""
+        self._check_fitted()
+        sk = data.skeleton if isinstance(data, KeypointDataset) else get_skeleton(data)
+        self._check_same_layout(self.skeleton, sk, "data")
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self, run_dir: str | Path) -> Path:
+        """Write ``config.json`` and ``weights.npz`` (no pickle) into ``run_dir``."""
+        self._check_fitted()
+        run = Path(run_dir)
+        run.mkdir(parents=True, exist_ok=True)
+        config = {
+            "family": "classical",
+            "model": self.name,
+            "skeleton": self.skeleton.name,
+            "num_keypoints": self.skeleton.num_keypoints,
+            "params": self.get_params(),
+            "train_info": self.train_info,
+        }
+        (run / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        arrays = {k: np.asarray(getattr(self, k)) for k in self._array_names}
+        np.savez_compressed(run / "weights.npz", **arrays)
+        return run
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> ClassicalLocaliser:
+        """Rebuild a model saved by :meth:`save`."""
+        run = Path(run_dir)
+        cfg_path = run / "config.json"
+        if not cfg_path.is_file():
+            raise FileNotFoundError(f"{cfg_path}: no config.json (not a saved model folder?)")
+        try:
+            config = json.loads(cfg_path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{cfg_path}: invalid JSON ({err})") from None
+        if config.get("family") != "classical":
+            raise ValueError(f"{cfg_path}: family is {config.get('family')!r}, not 'classical'")
+        if config.get("model") != cls.name:
+            raise ValueError(f"{cfg_path}: model is {config.get('model')!r}, expected {cls.name!r}")
+        try:
+            model = cls(**config.get("params", {}))
+        except TypeError as err:  # a parameter this version does not know
+            raise ValueError(f"{cfg_path}: parameters do not fit {cls.name} ({err})") from None
+        model.skeleton = get_skeleton(config["skeleton"])
+        if model.skeleton.num_keypoints != config.get("num_keypoints"):
+            raise ValueError(
+                f"{cfg_path}: layout {model.skeleton.name!r} has {model.skeleton.num_keypoints} "
+                f"keypoints, the model was saved with {config.get('num_keypoints')}"
+            )
+        model.train_info = dict(config.get("train_info", {}))
+        weights = run / "weights.npz"
+        if not weights.is_file():
+            raise FileNotFoundError(f"{weights}: missing")
+        with np.load(weights, allow_pickle=False) as npz:
+            missing = [k for k in cls._array_names if k not in npz]
+            if missing:
+                raise ValueError(f"{weights}: missing arrays {missing}")
+            for k in cls._array_names:
+                setattr(model, k, npz[k])
+        model._after_load()
+        return model
+
+    # -- helpers for subclasses -------------------------------------------------------
+    def _after_load(self) -> None:
+        """Hook: rebuild derived state after arrays are loaded."""
+
+    def _training_frames(self, images: list[np.ndarray], kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        works, out = [], kp.copy()
+        for i, img in enumerate(images):
+            w, m = crop_to_work(img, image_box(img), self.work_size)
+            works.append(w)
+            out[i, :, :2] = to_work(kp[i, :, :2], m)
+        return np.stack(works), out
+
+    def _check_fitted(self) -> None:
+        if self.skeleton is None:
+            raise ValueError(f"{self.name}: model is not fitted; call fit() or load()")
+
+    @staticmethod
+    def _check_same_layout(a: Skeleton, b: Skeleton, what: str) -> None:
+        if a.name != b.name or a.num_keypoints != b.num_keypoints:
+            raise ValueError(
+                f"{what}: layout {b.name!r} ({b.num_keypoints} keypoints) differs from the "
+                f"model's layout {a.name!r} ({a.num_keypoints} keypoints)"
+            )
+
+    def _fit(self, works, kp_work, groups, deadline, rng, progress) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _predict_work(self, works: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError

@@ -1,0 +1,188 @@
+"""What every kplearn network shares: its config, its output kind, flip merging and decoding.
+
+A network is an ``nn.Module`` whose ``forward`` returns a dict and which knows
+how to turn that dict into keypoints. There are three output kinds:
+
+``"coords"``
+    ``out["coords"]``: ``(N, K, 2)`` coordinates normalised to ``[-1, 1]`` of the
+    input (:func:`kplearn.codecs.normalize_keypoints`: pixel-centre convention, so a
+    horizontal flip is ``u -> -u``). Regression nets and the integral head.
+``"heatmaps"``
+    ``out["heatmaps"]``: ``(N, K, H', W')`` at stride ``s = input width / W'``, on the
+    *unbiased* grid ``x' = (x + 0.5) / s - 0.5``. On that grid a flip of the input
+    is exactly a flip of the heatmap array, so flip test-time augmentation needs no
+    one-pixel shift (MSRA's grid ``x' = x / s`` would be off by ``(s - 1) / s``).
+``"paf"``
+    Bottom-up multi-person maps (see :mod:`kplearn.models.paf`).
+
+The config dict is JSON-serialisable; it is what a checkpoint stores next to the
+state dict, so :func:`kplearn.models.registry.build_model` can rebuild the net.
+
+Example
+-------
+>>> import torch
+>>> from kplearn.models.registry import build_model
+>>> net = build_model("heatmap", "faces68", input_size=(64, 64))
+>>> net.eval().decode(net(torch.zeros(1, 3, 64, 64)))[0].shape
+(1, 68, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from kplearn.codecs.coordinates import denormalize_keypoints, normalize_keypoints
+from kplearn.codecs.torch_ops import decode_heatmaps_torch, encode_heatmaps_torch
+
+__all__ = ["KeypointNet", "gaussian_targets", "flip_coords", "flip_heatmaps", "blur_kernel_for"]
+
+
+def flip_coords(coords: torch.Tensor, flip_index: torch.Tensor) -> torch.Tensor:
+    """Normalised coordinates predicted on a mirrored input, mapped back: ``u -> -u``, pairs swapped."""
+    out = coords[:, flip_index].clone()
+    out[..., 0] = -out[..., 0]
+    return out
+
+
+def flip_heatmaps(heatmaps: torch.Tensor, flip_index: torch.Tensor) -> torch.Tensor:
+    """Heatmaps predicted on a mirrored input, mapped back (exact on the unbiased grid)."""
+    return heatmaps.flip(-1)[:, flip_index]
+
+
+def gaussian_targets(
+    keypoints: torch.Tensor,
+    input_size: tuple[int, int],
+    heatmap_size: tuple[int, int],
+    sigma: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unbiased Gaussian heatmap targets for a batch of (possibly several) instances.
+
+    :func:`kplearn.codecs.encode_heatmaps_torch` with ``method="unbiased"``: the peak
+    sits at the sub-pixel position ``x' = (x + 0.5) / s - 0.5`` (no rounding) and a
+    keypoint gets weight 0 when it is unlabelled or its ``3 sigma`` window misses the
+    map. Several instances (``M > 1``) are merged with a pixel-wise maximum, as
+    bottom-up models need; a keypoint's weight is 1 if any instance gives it a target.
+
+    Parameters
+    ----------
+    keypoints : Tensor, shape (N, M, K, 3)
+        Input-pixel keypoints with visibility.
+    input_size, heatmap_size : (int, int)
+        ``(width, height)``.
+    sigma : float
+        Gaussian standard deviation in heatmap pixels.
+
+    Returns
+    -------
+    heatmaps : Tensor (N, K, H', W')
+    weights : Tensor (N, K)
+        1 where at least one instance gives the keypoint a target.
+    """
+    maps, weights = encode_heatmaps_torch(
+        keypoints, tuple(input_size), tuple(heatmap_size), sigma, "unbiased", keypoints.dtype
+    )
+    return maps.amax(dim=1), weights.amax(dim=1)
+
+
+def blur_kernel_for(sigma: float) -> int:
+    """DARK's blur kernel for targets of std ``sigma``: the odd ``k`` whose OpenCV sigma is nearest.
+
+    OpenCV's sigma of a ``k``-tap kernel is ``0.3 ((k - 1) / 2 - 1) + 0.8``; ``k = 11`` for sigma 2.
+
+    >>> blur_kernel_for(2.0), blur_kernel_for(1.5)
+    (11, 7)
+    """
+    half = max(1, int(round((sigma - 0.8) / 0.3 + 1)))
+    return 2 * half + 1
+
+
+class KeypointNet(nn.Module):
+    """Base class of the kplearn networks.
+
+    Subclasses set ``output_kind`` and implement ``forward`` (returning a dict)
+    and ``loss``. The config must hold ``num_keypoints``, ``input_size``
+    (``[w, h]``) and ``flip_index``; heatmap nets also ``stride``, ``sigma`` and
+    ``decoder``.
+    """
+
+    output_kind = "coords"
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        for key in ("num_keypoints", "input_size", "flip_index"):
+            if key not in config:
+                raise ValueError(f"model config is missing {key!r}")
+        self.config = dict(config)
+        self.num_keypoints = int(config["num_keypoints"])
+        self.input_size = (int(config["input_size"][0]), int(config["input_size"][1]))
+        flip = torch.as_tensor(config["flip_index"], dtype=torch.long)
+        if flip.shape != (self.num_keypoints,):
+            raise ValueError(
+                f"flip_index has {flip.numel()} entries for {self.num_keypoints} keypoints"
+            )
+        self.register_buffer("flip_index", flip, persistent=False)
+
+    # --- sizes -------------------------------------------------------------------------------
+    @property
+    def heatmap_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the output heatmaps (input size over the stride)."""
+        s = int(self.config.get("stride", 4))
+        w, h = self.input_size
+        if w % s or h % s:
+            raise ValueError(f"input size {self.input_size} is not a multiple of stride {s}")
+        return w // s, h // s
+
+    # --- coordinates -------------------------------------------------------------------------
+    def to_normalized(self, keypoints: torch.Tensor) -> torch.Tensor:
+        """Input pixels -> ``[-1, 1]`` units (the regression target space)."""
+        return normalize_keypoints(keypoints[..., :2], self.input_size)
+
+    def to_pixels(self, coords: torch.Tensor) -> torch.Tensor:
+        """``[-1, 1]`` units -> input pixels."""
+        return denormalize_keypoints(coords, self.input_size)
+
+    # --- flip test and decoding --------------------------------------------------------------
+    def merge_flip(self, out: dict, out_flipped: dict) -> dict:
+        """Average an output with the output on the mirrored input (mapped back)."""
+        merged = dict(out)
+        if "heatmaps" in out and self.output_kind == "heatmaps":
+            merged["heatmaps"] = 0.5 * (
+                out["heatmaps"] + flip_heatmaps(out_flipped["heatmaps"], self.flip_index)
+            )
+        if "coords" in out:
+            merged["coords"] = 0.5 * (
+                out["coords"] + flip_coords(out_flipped["coords"], self.flip_index)
+            )
+        return merged
+
+    def decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints ``(N, K, 2)`` in input pixels and scores ``(N, K)`` from an output dict."""
+        if self.output_kind == "heatmaps":
+            hm = out["heatmaps"].detach().float()
+            xy, scores = decode_heatmaps_torch(
+                hm, self.input_size, self.config.get("decoder", "dark"), "unbiased",
+                blur_kernel=blur_kernel_for(float(self.config.get("sigma", 2.0))),
+            )  # fmt: skip
+            xy, scores = xy.double().cpu().numpy(), scores.double().cpu().numpy()
+            # A map with no positive value has no peak: put the point at the centre, score 0.
+            bad = ~np.isfinite(xy).all(-1)
+            xy[bad] = (np.asarray(self.input_size, np.float64) - 1) / 2
+            scores[bad] = 0.0
+            return xy, scores
+        coords = out["coords"].detach().float().cpu()
+        xy = self.to_pixels(coords).double().numpy()
+        scores = out.get("scores")
+        if scores is None:
+            sc = np.ones(xy.shape[:2])
+        else:
+            sc = scores.detach().double().cpu().numpy()
+        return xy, sc
+
+    def loss(self, out: dict, keypoints: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """Training loss from an output dict and input-pixel keypoints ``(N, M, K, 3)``."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"input_size={self.input_size}, num_keypoints={self.num_keypoints}"
