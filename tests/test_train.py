@@ -437,3 +437,18 @@ def test_training_plots(trained_run):
     assert len(fig.axes) == 2 and "mean error 0.00" in fig.axes[1].get_title()
     with pytest.raises(ValueError, match="stages"):
         draw_cascade_stages(img, [kp[:3, :2]], "faces5")
+
+
+def test_weight_averaging_update_and_fit_option(faces):
+    from kplearn.train.fit import _update_ema
+
+    net = nn.Sequential(nn.Linear(1, 1, bias=False), nn.BatchNorm1d(1))
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+    ema = {k: torch.zeros_like(v) for k, v in net.state_dict().items()}
+    _update_ema(ema, net, 0.75)
+    assert ema["0.weight"].item() == pytest.approx(0.25)
+    assert ema["1.num_batches_tracked"].item() == 0  # integers are copied, not averaged
+    model = build_model("regression", "faces68", preset="fast")
+    hist = fit(model, faces[:16], faces[32:], epochs=1, batch_size=8, ema=0.9, progress=False)
+    assert hist.best_epoch == 1

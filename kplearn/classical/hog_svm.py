@@ -14,12 +14,15 @@ The recipe, one keypoint at a time:
    to every window is then a correlation of its weights with the block grid
    (:func:`response_maps`), not one HOG call per window. A logistic
    calibration turns scores into probabilities.
-4. **Fitting.** Starting from the mean shape, each point moves to the
-   response-weighted mean of its neighbourhood (mean shift), and the shape is
-   projected onto the PCA shape model (:mod:`kplearn.classical.shape_model`),
-   with a shrinking neighbourhood — regularised landmark mean shift. With the
-   prior switched off, each keypoint independently takes the peak of its
-   response inside its search region.
+4. **Fitting.** Each keypoint's peak inside its search region (placed by
+   the mean shape in the face box) is its independent guess — the answer
+   with the prior switched off. With the prior, the mean shape is first
+   aligned to those peaks by a robust similarity fit (wrong peaks get no
+   weight); then each point moves to the response-weighted mean of its
+   neighbourhood (mean shift) and the shape is projected onto the PCA shape
+   model (:mod:`kplearn.classical.shape_model`), with a shrinking
+   neighbourhood and more shape modes as it shrinks — regularised landmark
+   mean shift.
 
 All of it runs in a square *working frame* (the face box resized to
 ``work_size`` pixels; see :mod:`kplearn.classical.localiser`).
@@ -41,7 +44,7 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from kplearn.classical.localiser import ClassicalLocaliser, Deadline
+from kplearn.classical.localiser import ClassicalLocaliser, Deadline, progress_bar
 from kplearn.classical.shape_model import ShapeModel
 
 __all__ = [
@@ -560,8 +563,6 @@ class HogSvmLocaliser(ClassicalLocaliser):
 
     # -- training ---------------------------------------------------------------------
     def _fit(self, works, kp_work, groups, deadline: Deadline, rng, progress) -> None:
-        from tqdm.auto import tqdm
-
         grid = self.grid
         n, k = kp_work.shape[:2]
         lab = kp_work[..., 2] > 0
@@ -574,8 +575,7 @@ class HogSvmLocaliser(ClassicalLocaliser):
 
         # HOG of the training images, once (a quarter of the time budget at most).
         cache, kept = [], []
-        for i in tqdm(rng.permutation(n)[: self.n_images], desc="hog-svm: HOG of training images",
-                      disable=not progress, leave=False):
+        for i in progress_bar(rng.permutation(n)[: self.n_images], progress, "hog-svm: HOG of training images"):
             cache.append(grid.blocks(works[i]).astype(np.float16))
             kept.append(i)
             if len(kept) >= 20 and not deadline.allows(0.0, 0.25):
@@ -604,7 +604,7 @@ class HogSvmLocaliser(ClassicalLocaliser):
         bias = np.zeros(k, np.float32)
 
         def train_all(desc: str) -> None:
-            for kk in tqdm(range(k), desc=desc, disable=not progress, leave=False):
+            for kk in progress_bar(range(k), progress, desc):
                 weights[kk], bias[kk] = bank.train_svm(pos_sets[kk], neg_sets[kk], self.C, self.solver)
 
         t0 = deadline.elapsed
@@ -674,15 +674,12 @@ class HogSvmLocaliser(ClassicalLocaliser):
 
     def _mine(self, bank, kp_c, weights, bias, neg_sets, progress, rnd) -> None:
         """Add each image's highest-scoring wrong windows inside the search region as negatives."""
-        from tqdm.auto import tqdm
-
         grid = self.grid
         c = grid.centres()
         lo, hi = self._search_slices()
         k = len(bias)
         found: list[list[np.ndarray]] = [[] for _ in range(k)]
-        for r in tqdm(range(len(bank.cache)), desc=f"hog-svm: mining round {rnd + 1}",
-                      disable=not progress, leave=False):
+        for r in progress_bar(range(len(bank.cache)), progress, f"hog-svm: mining round {rnd + 1}"):
             maps = response_maps(bank.cache[r].astype(np.float32), grid, weights, bias)
             for kk in range(k):
                 (x0, y0), (x1, y1) = lo[kk], hi[kk]
@@ -690,7 +687,8 @@ class HogSvmLocaliser(ClassicalLocaliser):
                 ref = kp_c[r, kk, :2]
                 far = (c[None, x0 : x1 + 1] - ref[0]) ** 2 + (c[y0 : y1 + 1, None] - ref[1]) ** 2
                 sub = np.where(far >= self.neg_radius**2, sub, -np.inf).ravel()
-                top = np.argpartition(sub, -self.n_mined)[-self.n_mined :]
+                n_top = min(self.n_mined, sub.size)
+                top = np.argpartition(sub, -n_top)[-n_top:]
                 top = top[sub[top] > -1.0]  # inside the margin: hard negatives
                 if len(top):
                     gy, gx = np.divmod(top, x1 - x0 + 1)
@@ -769,7 +767,7 @@ class HogSvmLocaliser(ClassicalLocaliser):
                 ], 1) / np.maximum(tot, 1e-12)[:, None]
                 target = np.where(tot[:, None] > 1e-12, target, x)
                 conf = tot / max(float(tot.max()), 1e-12) + 1e-3
-                x = pdm.project(target, conf)
+                x = pdm.project(target, conf, n_iter=10, tol=1e-6)  # precise enough for a step
             stages.append(x.copy())
         return (x, stages) if return_stages else x
 
@@ -797,8 +795,9 @@ class HogSvmLocaliser(ClassicalLocaliser):
         ``"grid_x"``/``"grid_y"`` (image coordinates of the map columns/rows),
         ``"search_lo"``/``"search_hi"`` (``(K, 2)`` search-region corners),
         ``"peaks"`` and ``"peak_scores"`` (independent peaks), ``"stages"``
-        (``(S, K, 2)``: the mean shape, then the shape after each kernel width)
-        and ``"fitted"`` (``(K, 2)``, with the shape prior).
+        (``(S, K, 2)``: the mean shape, the robust start, then the shape after
+        each kernel width, named in ``"stage_names"``; kernel widths in working
+        px) and ``"fitted"`` (``(K, 2)``, with the shape prior).
         """
         from kplearn.classical.localiser import check_boxes, check_images, crop_to_work, from_work
 
@@ -816,6 +815,8 @@ class HogSvmLocaliser(ClassicalLocaliser):
             "search_lo": from_work(self.search_lo, m), "search_hi": from_work(self.search_hi, m),
             "peaks": from_work(peaks, m), "peak_scores": scores,
             "stages": from_work(np.stack(stages), m), "fitted": from_work(fitted, m),
+            "stage_names": ["start (mean shape)", "robust start"]
+            + [f"mean shift, σ = {r:g} work px" for r in self.fit_radii],
         }
 
     def _predict_work(self, works: np.ndarray, shape_prior: bool | None = None) -> np.ndarray:

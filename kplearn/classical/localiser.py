@@ -50,6 +50,7 @@ __all__ = [
     "check_boxes",
     "training_arrays",
     "Deadline",
+    "progress_bar",
 ]
 
 #: Smallest face box (pixels, each side) a classical localiser accepts.
@@ -190,6 +191,16 @@ def training_arrays(data: KeypointDataset, what: str = "train") -> tuple[list[np
     return images, kp
 
 
+def progress_bar(iterable, progress: bool, desc: str):
+    """A tqdm bar over ``iterable``, off when ``progress`` is False or ``TQDM_DISABLE`` is set."""
+    import os
+
+    from tqdm.auto import tqdm
+
+    off = not progress or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
+    return tqdm(iterable, desc=desc, disable=off, leave=False)
+
+
 class Deadline:
     """A time budget: ``Deadline(minutes)`` (``None`` = unlimited)."""
 
@@ -223,6 +234,7 @@ class ClassicalLocaliser:
     """
 
     name: ClassVar[str] = "classical"
+    family: ClassVar[str] = "classical"
     _array_names: ClassVar[tuple[str, ...]] = ()
     #: Whether a constant image is an error (models that look at gradients).
     _needs_texture: ClassVar[bool] = True

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kplearn.classical.hog_svm import hog_at_points
-from kplearn.classical.localiser import ClassicalLocaliser, Deadline
+from kplearn.classical.localiser import ClassicalLocaliser, Deadline, progress_bar
 from kplearn.classical.shape_model import apply_similarity, similarity_transform
 
 __all__ = ["SupervisedDescent", "select_ridge", "ridge_fit", "pca_basis", "group_holdout"]
@@ -163,8 +163,8 @@ class SupervisedDescent(ClassicalLocaliser):
     def __init__(
         self,
         work_size: int = 80,
-        n_stages: int = 5,
-        cells: tuple[float, ...] = (6.0, 5.0, 4.0, 3.5, 3.0),
+        n_stages: int = 4,
+        cells: tuple[float, ...] = (6.0, 5.0, 4.0, 3.5),
         n_cells: int = 4,
         orientations: int = 8,
         n_init: int = 4,
@@ -173,7 +173,7 @@ class SupervisedDescent(ClassicalLocaliser):
         holdout: float = 0.2,
         flip: bool = True,
         pca_dims: int = 600,
-        pca_sample: int = 2500,
+        pca_sample: int = 1500,
     ) -> None:
         super().__init__(work_size)
         if n_stages < 1:
@@ -213,8 +213,6 @@ class SupervisedDescent(ClassicalLocaliser):
 
     # -- training ---------------------------------------------------------------------
     def _fit(self, works, kp_work, groups, deadline: Deadline, rng, progress) -> None:
-        from tqdm.auto import tqdm
-
         lab = kp_work[..., 2] > 0
         full = lab.all(1)
         if full.sum() < 2:
@@ -237,43 +235,72 @@ class SupervisedDescent(ClassicalLocaliser):
         cur = starts.reshape(n * self.n_init, -1, 2)
         goal = np.repeat(target, self.n_init, axis=0)
         weights, biases, cells, log = [], [], [], []
+        per = self.n_init
+        active = np.arange(n)  # images whose samples the current stage learns from
         stage_time = 0.0
         for t in range(self.n_stages):
-            if t > 0 and not deadline.allows(1.2 * stage_time, 0.95):
-                break
+            if t > 0:
+                active = self._affordable(active, stage_time, self.n_stages - t, held, deadline, rng)
+                if active is None:
+                    break  # not even a small subset of images would fit in the budget
             t0 = deadline.elapsed
-            per = self.n_init
+            rows = (active[:, None] * per + np.arange(per)).ravel()
 
-            def descriptors(idx: np.ndarray, cur=cur, per=per, t=t) -> np.ndarray:
+            def descriptors(idx: np.ndarray, cur=cur, t=t) -> np.ndarray:
                 return np.concatenate([self.features(works[i], cur[i * per : (i + 1) * per], t) for i in idx])
 
             # PCA of the descriptors (from a random subset of images) first: ridge on
             # thousands of HOG dimensions would cost minutes per stage. The final update
             # is still one linear map of the descriptors.
-            sub = rng.permutation(n)[: max(2, -(-self.pca_sample // per))]
+            sub = rng.permutation(active)[: max(2, -(-self.pca_sample // per))]
             mu, basis = pca_basis(descriptors(sub), self.pca_dims, rng, n_sample=self.pca_sample)
-            z = np.empty((len(cur), basis.shape[1]), np.float32)
-            chunks = np.array_split(np.arange(n), max(1, n // 64))
-            for idx in tqdm(chunks, desc=f"sdm: stage {t + 1} features", disable=not progress, leave=False):
-                z[idx[0] * per : (idx[-1] + 1) * per] = (descriptors(idx) - mu) @ basis
-            y = (goal - cur).reshape(len(cur), -1)
-            alpha, errs = select_ridge(z, y, held_rows, np.array(self.alphas))
+            z = np.empty((len(rows), basis.shape[1]), np.float32)
+            chunks = np.array_split(np.arange(len(active)), max(1, len(active) // 64))
+            for idx in progress_bar(chunks, progress, f"sdm: stage {t + 1} features"):
+                z[idx[0] * per : (idx[-1] + 1) * per] = (descriptors(active[idx]) - mu) @ basis
+            y = (goal[rows] - cur[rows]).reshape(len(rows), -1)
+            alpha, errs = select_ridge(z, y, held_rows[rows], np.array(self.alphas))
             wz, bz = ridge_fit(z, y, alpha)
             w = basis @ wz
             b = bz - mu @ w  # the same update as a map of the raw descriptors
-            before = float(np.sqrt(np.mean(np.sum((goal - cur) ** 2, -1))))
-            cur = cur + (z @ wz + bz).reshape(cur.shape)
-            after = float(np.sqrt(np.mean(np.sum((goal - cur) ** 2, -1))))
+            before = float(np.sqrt(np.mean(np.sum((goal[rows] - cur[rows]) ** 2, -1))))
+            cur[rows] += (z @ wz + bz).reshape(-1, cur.shape[1], 2)
+            after = float(np.sqrt(np.mean(np.sum((goal[rows] - cur[rows]) ** 2, -1))))
             weights.append(w.astype(np.float32))
             biases.append(b.astype(np.float32))
             cells.append(self._cell(t))
-            log.append({"stage": t + 1, "alpha": alpha, "rms_before_px": round(before, 4),
-                        "rms_after_px": round(after, 4), "held_out_mse": [round(e, 5) for e in errs]})
+            log.append({"stage": t + 1, "images": int(len(active)), "alpha": alpha,
+                        "rms_before_px": round(before, 4), "rms_after_px": round(after, 4),
+                        "held_out_mse": [round(float(e), 5) for e in errs]})
             stage_time = deadline.elapsed - t0
         self.stage_weights = np.stack(weights)
         self.stage_bias = np.stack(biases)
         self.stage_cells = np.array(cells)
         self.train_info.update(stages=log, n_samples=int(len(cur)), images_used=int(n))
+
+    @staticmethod
+    def _affordable(active, stage_time, stages_left, held, deadline: Deadline, rng, min_images: int = 100):
+        """The images the next stage can use so that all ``stages_left`` stages fit the budget.
+
+        The cascade degrades more gracefully from fewer samples in late stages
+        than from missing stages, so when time runs short later stages learn
+        from a random subset of the images (the subsets are nested, so each
+        sample's current shape stays known). ``None`` when not even
+        ``min_images`` would fit.
+        """
+        if deadline.seconds is None:
+            return active
+        left = 0.95 * deadline.seconds - deadline.elapsed
+        per_image = 1.15 * stage_time / len(active)  # with a margin
+        n_fit = int(left / (stages_left * per_image)) if left > 0 else 0
+        if n_fit >= len(active):
+            return active
+        if n_fit < min(min_images, len(active)):
+            return None
+        keep = np.sort(rng.permutation(active)[:n_fit])
+        if held[keep].all() or not held[keep].any():
+            return None  # the penalty could not be chosen on held-out people
+        return keep
 
     def _initial_shapes(self, target: np.ndarray, mean: np.ndarray, rng) -> np.ndarray:
         """The mean shape, and copies moved by random similarities like the true faces' spread."""

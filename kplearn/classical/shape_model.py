@@ -54,14 +54,18 @@ def similarity_transform(
     w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (len(src),) or np.any(w < 0) or not np.all(np.isfinite(w)) or w.sum() <= 0:
         raise ValueError("weights: expected K non-negative finite values with a positive sum")
-    w = w / w.sum()
+    return _similarity(src, dst, w / w.sum())
+
+
+def _similarity(src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`similarity_transform` without the checks; ``w`` sums to 1."""
     mu_s, mu_d = w @ src, w @ dst
     s, d = src - mu_s, dst - mu_d
-    norm = np.sum(w * np.sum(s * s, axis=1))
+    norm = w @ (s * s).sum(1)
     if norm <= 1e-24:
         raise ValueError("source: all (weighted) points coincide; the transform is undefined")
-    a = np.sum(w * np.sum(s * d, axis=1)) / norm
-    b = np.sum(w * (s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0])) / norm
+    a = w @ (s * d).sum(1) / norm
+    b = w @ (s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]) / norm
     A = np.array([[a, -b], [b, a]])
     return A, mu_d - A @ mu_s
 
@@ -275,22 +279,26 @@ class ShapeModel:
         phi = self.modes
         # Weighted normal equations; the tiny ridge only guards modes no weighted point sees.
         gram = phi.T @ (w2[:, None] * phi) + 1e-9 * w.mean() * np.eye(phi.shape[1])
+        wn = w / w.sum()
         b = np.zeros(phi.shape[1])
+        lim = self.clamp * np.sqrt(self.eigenvalues)
         for _ in range(n_iter):
-            A, t = similarity_transform(self.shape(b), y, w)
-            y_model = apply_similarity(y - t, np.linalg.inv(A), np.zeros(2))
+            A, t = _similarity(self.shape(b), y, wn)
+            y_model = (y - t) @ np.linalg.inv(A).T
             resid = (y_model - self.mean).ravel()
-            b_new = self.clamp_coefficients(np.linalg.solve(gram, phi.T @ (w2 * resid))) if len(b) else b
+            b_new = np.clip(np.linalg.solve(gram, phi.T @ (w2 * resid)), -lim, lim) if len(b) else b
             done = np.linalg.norm(b_new - b) < tol
             b = b_new
             if done:
                 break
-        A, t = similarity_transform(self.shape(b), y, w)
+        A, t = _similarity(self.shape(b), y, wn)
         return b, A, t
 
-    def project(self, points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def project(
+        self, points: np.ndarray, weights: np.ndarray | None = None, n_iter: int = 50, tol: float = 1e-10
+    ) -> np.ndarray:
         """The closest plausible shape: ``points`` fitted by the model, ``(K, 2)``."""
-        b, A, t = self.fit_shape(points, weights)
+        b, A, t = self.fit_shape(points, weights, n_iter, tol)
         return self.shape(b, A, t)
 
     def _check_fitted(self) -> None:

@@ -184,6 +184,7 @@ def fit(
     out: str | Path | None = None,
     num_threads: int | None = None,
     grad_clip: float | None = None,
+    ema: float | None = None,
     skeleton: str | Skeleton | None = None,
     checkpoint_extra: dict | None = None,
 ) -> History:
@@ -231,6 +232,10 @@ def fit(
         ``torch.set_num_threads`` during training (restored afterwards).
     grad_clip : float, optional
         Clip the gradient norm.
+    ema : float, optional
+        Keep an exponential moving average of the weights with this decay (e.g.
+        0.998; warmed up as ``min(ema, (1 + t) / (10 + t))``); validation, the best
+        checkpoint and the returned model use the averaged weights.
     skeleton : optional
         The layout (taken from ``train`` when it is a dataset).
     checkpoint_extra : dict, optional
@@ -270,8 +275,18 @@ def fit(
         torch.set_num_threads(old_threads)
 
 
+def _update_ema(ema_state: dict, model: torch.nn.Module, decay: float) -> None:
+    """``ema = decay * ema + (1 - decay) * weights`` for floating tensors; others copied."""
+    with torch.no_grad():
+        for key, value in model.state_dict().items():
+            if value.is_floating_point():
+                ema_state[key].mul_(decay).add_(value.detach(), alpha=1.0 - decay)
+            else:
+                ema_state[key].copy_(value)
+
+
 def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_decay, schedule, warmup,
-         augment, seed, progress, patience, metric, device, box_mode, padding, out, grad_clip, sk,
+         augment, seed, progress, patience, metric, device, box_mode, padding, out, grad_clip, sk, ema,
          checkpoint_extra, t_start, **_) -> History:  # fmt: skip
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -326,6 +341,7 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
         return fraction(step) >= 1.0
 
     best_state = None
+    ema_state = None if not ema else copy.deepcopy(model.state_dict())
     since_best = 0
     step = 0
     epoch = 0
@@ -361,6 +377,8 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             step += 1
+            if ema_state is not None:
+                _update_ema(ema_state, model, min(float(ema), (1.0 + step) / (10.0 + step)))
             running += float(value.detach())
             count += 1
             if count % 10 == 0:
@@ -371,6 +389,9 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
             break
         record = {"epoch": epoch, "steps": step, "train_loss": running / count,
                   "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t_epoch}  # fmt: skip
+        if ema_state is not None:  # evaluate and keep the averaged weights
+            live_state = copy.deepcopy(model.state_dict())
+            model.load_state_dict(ema_state)
         if val_crops is not None:
             scores = validate(model, val_crops, metric_name, sk)
             record["val"] = scores
@@ -393,6 +414,8 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
                 )
         else:
             since_best += 1
+        if ema_state is not None:
+            model.load_state_dict(live_state)
         if not stop and total_steps is not None and step >= total_steps:
             stop = "epochs"
         if not stop and budget is not None and out_of_budget(step):

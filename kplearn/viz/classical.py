@@ -84,9 +84,15 @@ def plot_response_maps(
     dx, dy = (gx[1] - gx[0]) / 2, (gy[1] - gy[0]) / 2
     extent = (gx[0] - dx, gx[-1] + dx, gy[-1] + dy, gy[0] - dy)
     names = _names(model)
+    cmap = plt.get_cmap("plasma")
     for ax, i in zip(axes[0], keypoints, strict=True):
         _show(ax, np.asarray(image), f"{i}: {names[i]}")
-        im = ax.imshow(info["maps"][i], extent=extent, cmap="magma", alpha=0.6, vmin=0, vmax=1)
+        # Opacity follows the response (relative to this map's peak), so the face stays
+        # visible where the SVM sees nothing and strong responses stand out.
+        prob = info["maps"][i]
+        rgba = cmap(np.clip(prob, 0, 1))
+        rgba[..., 3] = 0.85 * np.sqrt(np.clip(prob / max(float(prob.max()), 1e-6), 0, 1))
+        ax.imshow(rgba, extent=extent)
         lo, hi = info["search_lo"][i], info["search_hi"][i]
         ax.add_patch(Rectangle(lo, *(hi - lo), fill=False, ls="--", ec="cyan", lw=1))
         ax.plot(*info["peaks"][i], "x", c="yellow", ms=8, mew=2, label="peak")
@@ -94,7 +100,8 @@ def plot_response_maps(
         ax.set_xlim(-0.5, image.shape[1] - 0.5)
         ax.set_ylim(image.shape[0] - 0.5, -0.5)
     axes[0, 0].legend(loc="lower left", fontsize=7)
-    fig.colorbar(im, ax=axes[0].tolist(), fraction=0.02, label="P(keypoint)")
+    scale = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
+    fig.colorbar(scale, ax=axes[0].tolist(), fraction=0.02, label="P(keypoint) (opacity: relative)")
     fig.suptitle("HOG + SVM response maps (dashed: search region)")
     return fig
 
@@ -133,8 +140,9 @@ def plot_cascade(model, image: np.ndarray, box=None, truth=None, max_panels: int
     else:
         keep = np.arange(len(stages))
     fig, axes = plt.subplots(1, len(keep), figsize=(2.8 * len(keep), 3.4), squeeze=False)
+    names = info.get("stage_names") or ["start (mean shape)"] + [f"stage {i}" for i in range(1, len(stages))]
     for ax, s in zip(axes[0], keep, strict=True):
-        title = "start (mean shape)" if s == 0 else f"stage {s}"
+        title = names[s]
         _show(ax, np.asarray(image), title)
         _draw_truth(ax, t)
         ax.scatter(stages[s, :, 0], stages[s, :, 1], s=8, c="red", marker="x", zorder=4)
