@@ -77,20 +77,34 @@ def evaluate_table(train, test, minutes: float, seed: int, quick: bool, progress
         rows.append({
             "method": label, "model": name, "nme": 100 * m["nme"], "failure": 100 * m["failure_rate"],
             "pck@0.1": 100 * m["pck@0.1"], "ms_per_image": ms, "train_s": train_s,
-            "train_info": {k: v for k, v in getattr(model, "train_info", {}).items() if k != "stages"},
+            "train_info": dict(getattr(model, "train_info", {})), "notes": notes(model),
         })  # fmt: skip
         print(f"  {label:<28s} done: NME {rows[-1]['nme']:.2f} %, trained in {train_s:.0f} s", flush=True)
     return rows
 
 
+def notes(model) -> str:
+    """What the time budget let the trainer do."""
+    info = getattr(model, "train_info", {})
+    if model.name == "hog-svm":
+        return f"{info['n_svm_images']} SVM images, {info['mining_rounds_done']} mining rounds"
+    if model.name == "sdm":
+        st = info["stages"]
+        return f"{len(st)} stages, last on {st[-1]['images']} of {info['images_used']} images"
+    if model.name == "hog-ridge":
+        return f"alpha {info['alpha']:g}"
+    return ""
+
+
 def print_table(title: str, rows: list[dict]) -> None:
     print(f"\n{title}")
-    head = f"{'method':<28s} {'NME %':>7s} {'fail %':>7s} {'PCK@0.1 %':>10s} {'ms/img':>8s} {'train s':>8s}"
+    head = (f"{'method':<28s} {'NME %':>7s} {'fail %':>7s} {'PCK@0.1 %':>10s} {'ms/img':>8s} {'train s':>8s}"
+            "  training")
     print(head)
-    print("-" * len(head))
+    print("-" * (len(head) + 30))
     for r in rows:
         print(f"{r['method']:<28s} {r['nme']:7.2f} {r['failure']:7.1f} {r['pck@0.1']:10.1f} "
-              f"{r['ms_per_image']:8.1f} {r['train_s']:8.1f}")
+              f"{r['ms_per_image']:8.1f} {r['train_s']:8.1f}  {r['notes']}")
 
 
 def check_goals(rows: list[dict], minutes: float) -> None:

@@ -31,9 +31,13 @@ TOTAL_LIMIT_S = 900.0  # all eight lessons together
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="lesson numbers or names (default: all)")
-    parser.add_argument("--quick", action="store_true", help="run only the first lesson (smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help="run only the first lesson (smoke test)"
+    )
     parser.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    parser.add_argument("--out", help="where to write the executed notebooks (default: a temporary folder)")
+    parser.add_argument(
+        "--out", help="where to write the executed notebooks (default: a temporary folder)"
+    )
     parser.add_argument("--real", metavar="PATH", help="a faces68 folder for the real-data lessons")
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
     args = parser.parse_args(argv)

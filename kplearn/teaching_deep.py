@@ -126,7 +126,7 @@ def _network_outputs(model, images) -> tuple[dict, np.ndarray]:
         raise ValueError("no images")
     w, h = model.input_size
     mats = np.stack([crop_matrix((im.shape[1], im.shape[0]), None, (w, h)) for im in imgs])
-    crops = np.stack([crop_image(im, m, (w, h)) for im, m in zip(imgs, mats)])
+    crops = np.stack([crop_image(im, m, (w, h)) for im, m in zip(imgs, mats, strict=True)])
     x = normalize_images(torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous())
     was_training = model.training
     model.eval()
@@ -651,7 +651,9 @@ def oracle_grouping(
         w, h = s.image_size
         if w % stride or h % stride:
             raise ValueError(f"image size {(w, h)} is not a multiple of stride {stride}")
-        hm, paf = encode_targets(s.keypoints, (w, h), (w // stride, h // stride), edges, sigma, paf_width)
+        hm, paf = encode_targets(
+            s.keypoints, (w, h), (w // stride, h // stride), edges, sigma, paf_width
+        )
         if noise > 0:
             hm = hm + rng.normal(0.0, noise, hm.shape)
             paf = paf + rng.normal(0.0, noise, paf.shape)
@@ -659,7 +661,9 @@ def oracle_grouping(
     return results
 
 
-def coco_detections(results: Sequence[tuple[np.ndarray, np.ndarray]], category_id: int = 1) -> list[dict]:
+def coco_detections(
+    results: Sequence[tuple[np.ndarray, np.ndarray]], category_id: int = 1
+) -> list[dict]:
     """People found per image -> COCO keypoint results (image ids ``1, 2, ...`` in order).
 
     The ids match :func:`kplearn.train.evaluate.coco_ground_truth`, so the pair goes
@@ -677,8 +681,10 @@ def coco_detections(results: Sequence[tuple[np.ndarray, np.ndarray]], category_i
         people = np.asarray(people, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         if people.ndim != 3 or people.shape[0] != len(scores) or people.shape[-1] != 3:
-            raise ValueError(f"image {i}: expected people (M, K, 3) and M scores, got {people.shape}, {scores.shape}")
-        for person, score in zip(people, scores):
+            raise ValueError(
+                f"image {i}: expected people (M, K, 3) and M scores, got {people.shape}, {scores.shape}"
+            )
+        for person, score in zip(people, scores, strict=True):
             dets.append({"image_id": i + 1, "category_id": category_id,
                          "keypoints": person.reshape(-1).tolist(), "score": float(score)})  # fmt: skip
     return dets
@@ -694,19 +700,25 @@ _BONES = {"hip": 0.10, "spine": 0.50, "shoulder": 0.18, "upper_arm": 0.29, "fore
 def _rot_x(a):
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
+    return np.stack(
+        [np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2
+    )
 
 
 def _rot_y(a):
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+    return np.stack(
+        [np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2
+    )
 
 
 def _rot_z(a):
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+    return np.stack(
+        [np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2
+    )
 
 
 def _apply(r, v):
@@ -778,13 +790,13 @@ def make_poses_3d(n: int = 1000, seed: int = 0) -> np.ndarray:
     kp[:, 4] = centre - 0.08 * h_left
     for side, (sh, el, wr) in ((1.0, (5, 7, 9)), (-1.0, (6, 8, 10))):
         # Upper arm: hanging down, swung forward (flexion) and out (abduction), in the torso frame.
-        swing = torso @ _rot_z(side * u(0, 80)) @ _rot_x(u(-40, 110))
+        swing = torso @ _rot_z(side * u(0, 80)) @ _rot_x(-u(-40, 110))  # -: flexion is forward
         upper = _apply(swing, -up)
         kp[:, el] = _limb(kp[:, sh], upper, b["upper_arm"])
         fore = _bent(upper, t_fwd, u(0, 130))
         kp[:, wr] = _limb(kp[:, el], fore, b["forearm"])
     for side, (hp, kn, an) in ((1.0, (11, 13, 15)), (-1.0, (12, 14, 16))):
-        swing = _rot_z(side * u(-5, 30)) @ _rot_x(u(-20, 70))
+        swing = _rot_z(side * u(-5, 30)) @ _rot_x(-u(-20, 70))
         thigh = _apply(swing, -up)
         kp[:, kn] = _limb(kp[:, hp], thigh, b["thigh"])
         shin = _bent(thigh, -fwd, u(0, 100))  # knees bend backwards
@@ -956,7 +968,12 @@ def make_xrays(n: int = 200, image_size: int = 64, seed: int = 0) -> KeypointDat
         picture += rng.normal(0.0, rng.uniform(2, 6), picture.shape)
         image = np.clip(np.rint(picture), 0, 255).astype(np.uint8)
         kp = np.concatenate([transform(landmarks), np.full((6, 1), 2.0)], axis=1)
-        meta = {"rotation": float(np.rad2deg(angle)), "scale": float(scale), "centre": centre.tolist()}
-        samples.append(Sample(image, kp[None], name=f"knee{i:05d}", group=f"knee{i:05d}", meta=meta))
+        meta = {
+            "rotation": float(np.rad2deg(angle)),
+            "scale": float(scale),
+            "centre": centre.tolist(),
+        }
+        samples.append(
+            Sample(image, kp[None], name=f"knee{i:05d}", group=f"knee{i:05d}", meta=meta)
+        )
     return KeypointDataset(samples, KNEE6, "synthetic knee X-rays")
-

@@ -177,3 +177,14 @@ def test_late_stages_learn_from_fewer_images_when_time_is_short():
     assert np.all(np.isin(keep, active)) and np.all(np.diff(keep) > 0)
     # A 600 s stage: not even 100 images fit.
     assert SupervisedDescent._affordable(active, 600.0, 3, held, deadline, rng) is None
+
+
+def test_face_box_in_a_larger_image(trained, faces):
+    """A face pasted into a bigger canvas, found through its box, gives the same keypoints moved."""
+    _, test = faces
+    face = test[0].image
+    canvas = np.zeros((150, 170, 3), np.uint8)
+    canvas[40:104, 70:134] = face
+    direct = trained.predict([face])[0]
+    boxed = trained.predict([canvas], boxes=[[69.5, 39.5, 64.0, 64.0]])[0]
+    np.testing.assert_allclose(boxed[:, :2], direct[:, :2] + [70, 40], atol=1e-3)

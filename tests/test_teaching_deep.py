@@ -56,7 +56,9 @@ def test_stage_predictions_match_predict_and_count_stages():
     stages = td.stage_predictions(net, images)
     assert len(stages) == 3 and all(s.shape == (3, 68, 2) for s in stages)
     # The last stage is what predict() returns without flip test (an independent code path).
-    np.testing.assert_allclose(stages[-1], predict(net, images, flip_test=False)[..., :2], atol=1e-4)
+    np.testing.assert_allclose(
+        stages[-1], predict(net, images, flip_test=False)[..., :2], atol=1e-4
+    )
     reg = build_model("regression", "faces68", preset="fast")
     assert len(td.stage_predictions(reg, images)) == 1
     with pytest.raises(ValueError, match="coordinate network"):
@@ -73,7 +75,9 @@ def test_heatmap_predictions_dark_matches_predict():
     decoded, maps = td.heatmap_predictions(net, images, ("argmax", "dark"))
     assert maps.shape == (2, 68, 16, 16)
     # predict() decodes with the torch twin of DARK: the same keypoints, by another code path.
-    np.testing.assert_allclose(decoded["dark"], predict(net, images, flip_test=False)[..., :2], atol=1e-3)
+    np.testing.assert_allclose(
+        decoded["dark"], predict(net, images, flip_test=False)[..., :2], atol=1e-3
+    )
     # argmax lands on a heatmap pixel centre: x' = (x + 0.5) * 64 / 80 / 4 - 0.5 is an integer.
     xh = (decoded["argmax"] + 0.5) * 64 / 80 / 4 - 0.5
     np.testing.assert_allclose(xh, np.round(xh), atol=1e-9)
@@ -135,7 +139,7 @@ def faces():
 def test_degrade_level_zero_is_identity(faces):
     for kind in td.DEGRADATIONS:
         out = td.degrade(faces, kind, 0.0)
-        for a, b in zip(faces, out):
+        for a, b in zip(faces, out, strict=True):
             assert np.array_equal(a.image, b.image)
             assert np.array_equal(a.keypoints, b.keypoints)
             assert a.group == b.group
@@ -153,7 +157,7 @@ def test_degrade_rotation_moves_points_with_the_image(faces):
 
 def test_degrade_occlusion_paints_one_square_and_hides_points(faces):
     out = td.degrade(faces, "occlusion", 0.4, seed=3)
-    for a, b in zip(faces, out):
+    for a, b in zip(faces, out, strict=True):
         changed = np.any(a.image != b.image, axis=-1)
         rows, cols = np.nonzero(changed)
         assert len(rows) > 0
@@ -245,17 +249,16 @@ def test_align_face_rejects_bad_input():
 
 
 def _dot_image(x, y, size=64):
-    img = np.zeros((size, size), np.uint8)
     yy, xx = np.mgrid[:size, :size]
-    img[:] = np.clip(255 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5**2)), 0, 255).astype(np.uint8)
-    return img
+    dot = 255 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5**2))
+    return np.clip(dot, 0, 255).astype(np.uint8)
 
 
 def test_make_sequence_moves_keypoints_with_the_content():
     img = _dot_image(20.0, 30.0)
     frames, kp = td.make_sequence(img, np.array([[20.0, 30.0, 2.0]]), 12, seed=4, noise=0.0)
     assert np.array_equal(frames[0], img)
-    for frame, k in zip(frames, kp):
+    for frame, k in zip(frames, kp, strict=True):
         y, x = np.unravel_index(np.argmax(frame), frame.shape)
         assert abs(x - k[0, 0]) <= 1.0 and abs(y - k[0, 1]) <= 1.0  # the dot is where the point is
     assert np.ptp(kp[:, 0, 0]) > 1.0  # it did move
@@ -267,7 +270,8 @@ def test_track_lucas_kanade_follows_a_known_translation():
     import cv2
 
     base = cv2.GaussianBlur(base, (0, 0), 2.0)
-    frames = [np.roll(base, (t, 2 * t), axis=(0, 1)) for t in range(5)]  # 2 px right, 1 px down per frame
+    # 2 px right and 1 px down per frame.
+    frames = [np.roll(base, (t, 2 * t), axis=(0, 1)) for t in range(5)]
     pts = np.array([[40.0, 40.0], [50.0, 45.0]])
     tracks, ok = td.track_lucas_kanade(frames, pts, win_size=15, levels=2)
     expected = pts[None] + np.arange(5)[:, None, None] * np.array([2.0, 1.0])
@@ -291,7 +295,9 @@ def test_oracle_grouping_recovers_the_people():
     assert stats["AP"] > 0.85
     # Noise on the maps can only make the grouping worse here.
     noisy = td.oracle_grouping(scenes, stride=2, noise=0.3, seed=0)
-    assert coco_keypoint_eval(coco_ground_truth(scenes), td.coco_detections(noisy))["AP"] < stats["AP"]
+    assert (
+        coco_keypoint_eval(coco_ground_truth(scenes), td.coco_detections(noisy))["AP"] < stats["AP"]
+    )
 
 
 def test_coco_detections_layout():
@@ -313,7 +319,9 @@ def test_make_poses_3d_bone_lengths_and_root():
     bones = {(11, 13): 0.44, (12, 14): 0.44, (13, 15): 0.42, (14, 16): 0.42,
              (5, 7): 0.29, (6, 8): 0.29, (7, 9): 0.26, (8, 10): 0.26, (11, 12): 0.20, (5, 6): 0.36}  # fmt: skip
     for (a, b), length in bones.items():
-        np.testing.assert_allclose(np.linalg.norm(poses[:, a] - poses[:, b], axis=-1), length, atol=1e-9)
+        np.testing.assert_allclose(
+            np.linalg.norm(poses[:, a] - poses[:, b], axis=-1), length, atol=1e-9
+        )
     np.testing.assert_array_equal(poses, td.make_poses_3d(50, seed=1))
     assert not np.allclose(poses, td.make_poses_3d(50, seed=2))
     # The whole body turns freely about the vertical: the hip line points every way.
@@ -322,7 +330,7 @@ def test_make_poses_3d_bone_lengths_and_root():
     assert np.ptp(angles) > np.pi
 
 
-def test_knees_bend_backwards_and_elbows_forwards():
+def test_knees_bend_backwards_and_thighs_swing_forwards():
     poses = td.make_poses_3d(200, seed=3)
     # Facing direction of each body: perpendicular to the hip line, horizontal (left x up = forward).
     left = poses[:, 11] - poses[:, 12]
@@ -335,6 +343,8 @@ def test_knees_bend_backwards_and_elbows_forwards():
         thigh_u = thigh / np.linalg.norm(thigh, axis=1, keepdims=True)
         shin_u = shin / np.linalg.norm(shin, axis=1, keepdims=True)
         assert np.all(np.sum(shin_u * fwd, 1) <= np.sum(thigh_u * fwd, 1) + 1e-9)
+        # Hips flex forwards (up to 70 degrees) more than they extend backwards (up to 20).
+        assert np.sum(thigh_u * fwd, 1).max() > 0.8 and np.sum(thigh_u * fwd, 1).min() > -0.4
 
 
 def test_project_poses_and_mpjpe():

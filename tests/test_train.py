@@ -76,11 +76,11 @@ class DotOracle(KeypointNet):
         return {"coords": self.to_normalized(kp).float() + 0 * self.anchor}
 
 
-def face_image(size=(200, 150), center=(90.0, 70.0), scale=1.0, sigma=2.0):
+def face_image(size=(200, 150), center=(90.0, 70.0), scale=1.0, sigma=2.0, nose_dx=0.5):
     """A dark image with five Gaussian dots laid out like a face, and their (K, 3) positions."""
     w, h = size
     offsets = (
-        np.array([[-12.0, -10.0], [12.0, -10.0], [0.5, 2.0], [-9.0, 14.0], [9.0, 14.0]]) * scale
+        np.array([[-12.0, -10.0], [12.0, -10.0], [nose_dx, 2.0], [-9.0, 14.0], [9.0, 14.0]]) * scale
     )
     # Image-left eye is the subject's right eye (index 0), as in faces5.
     pts = np.asarray(center) + offsets
@@ -452,3 +452,30 @@ def test_weight_averaging_update_and_fit_option(faces):
     model = build_model("regression", "faces68", preset="fast")
     hist = fit(model, faces[:16], faces[32:], epochs=1, batch_size=8, ema=0.9, progress=False)
     assert hist.best_epoch == 1
+
+
+def test_label_offset_is_measured_and_given_back(tmp_path):
+    from kplearn.train.mirror import estimate_label_offset
+
+    samples = []
+    for i in range(8):
+        img, kp = face_image(
+            size=(64, 64), center=(31.5 + (i % 3) - 1, 30.0), scale=1.1, nose_dx=0.0
+        )
+        kp[:, 0] += 0.8  # labels 0.8 px right of the (mirror-symmetric) content
+        samples.append(Sample(img, kp[None], name=f"s{i}", group=f"g{i}"))
+    ds = KeypointDataset(samples, "faces5")
+    crops = build_crops(ds, (64, 64))
+    expected = 0.8
+    found = estimate_label_offset(crops.images.numpy(), crops.keypoints.numpy(), FACES5.flip_index)
+    assert found == pytest.approx(expected, abs=0.06)
+    net = build_model("regression", "faces5", preset="fast")
+    fit(net, ds, epochs=1, batch_size=4, label_offset="auto", progress=False)
+    assert net.config["label_offset"][0] == pytest.approx(expected, abs=0.1)
+    # Decoding gives the offset back: the same output decodes 0.8 px further right.
+    out = {"coords": torch.zeros(1, 5, 2)}
+    shifted = net.decode(out)[0]
+    net.config["label_offset"] = [0.0, 0.0]
+    assert np.allclose(shifted - net.decode(out)[0], [expected, 0.0], atol=0.1)
+    with pytest.raises(ValueError, match="label_offset"):
+        fit(net, ds, epochs=1, batch_size=4, label_offset="sometimes", progress=False)

@@ -157,8 +157,22 @@ class KeypointNet(nn.Module):
             )
         return merged
 
+    @property
+    def label_offset(self) -> np.ndarray:
+        """``(dx, dy)`` in input pixels added to every decoded keypoint (config ``label_offset``).
+
+        The network works in a frame where the labels are mirror-consistent with the
+        image content; a dataset whose labels sit a constant offset away from that
+        (see :func:`kplearn.train.mirror.estimate_label_offset`) gets the offset back here.
+        """
+        return np.asarray(self.config.get("label_offset", (0.0, 0.0)), np.float64).reshape(2)
+
     def decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
         """Keypoints ``(N, K, 2)`` in input pixels and scores ``(N, K)`` from an output dict."""
+        xy, scores = self._decode(out)
+        return xy + self.label_offset, scores
+
+    def _decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
         if self.output_kind == "heatmaps":
             hm = out["heatmaps"].detach().float()
             xy, scores = decode_heatmaps_torch(

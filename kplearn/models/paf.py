@@ -357,7 +357,7 @@ class PAFNet(KeypointNet):
             for h, p in zip(hm, pafs, strict=True)
         ]
 
-    def decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
+    def _decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
         """The highest-scoring person of each image, as ``(N, K, 2)`` keypoints and ``(N, K)`` scores."""
         xy = np.zeros((out["heatmaps"].shape[0], self.num_keypoints, 2))
         sc = np.zeros(xy.shape[:2])

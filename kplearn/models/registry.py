@@ -132,6 +132,10 @@ def default_settings(name: str, kind: str = "faces", preset: str = "best") -> di
     )
     if kind == "scenes":
         train["batch_size"] = 16
+    if kind == "faces":
+        # Measure where the labels put the mirror line, so that flipping stays consistent with
+        # them (the real faces68 labels sit ~1.5-2 px of 160 right of the content's mirror line).
+        train["label_offset"] = "auto"
     if preset == "fast":
         model.update(copy.deepcopy(_FAST[name]))
         train["epochs"] = 8

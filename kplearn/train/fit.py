@@ -27,6 +27,7 @@ Example
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -185,6 +186,7 @@ def fit(
     num_threads: int | None = None,
     grad_clip: float | None = None,
     ema: float | None = None,
+    label_offset: float | str | None = None,
     skeleton: str | Skeleton | None = None,
     checkpoint_extra: dict | None = None,
 ) -> History:
@@ -236,6 +238,13 @@ def fit(
         Keep an exponential moving average of the weights with this decay (e.g.
         0.998; warmed up as ``min(ema, (1 + t) / (10 + t))``); validation, the best
         checkpoint and the returned model use the averaged weights.
+    label_offset : float, "auto" or None
+        Horizontal offset (input pixels) of the labels from the image content's mirror
+        line. The network is trained on labels moved back by it, so that flip
+        augmentation and flip test-time augmentation stay consistent with the labels,
+        and the model adds it to its predictions (config ``label_offset``). ``"auto"``
+        measures it on the training crops (:func:`kplearn.train.mirror.estimate_label_offset`;
+        whole-image crops only); ``None`` leaves the labels as they are.
     skeleton : optional
         The layout (taken from ``train`` when it is a dataset).
     checkpoint_extra : dict, optional
@@ -275,6 +284,28 @@ def fit(
         torch.set_num_threads(old_threads)
 
 
+def _resolve_label_offset(label_offset, crops: CropSet, sk: Skeleton, box_mode: str, model) -> float:
+    if isinstance(label_offset, str):
+        if label_offset != "auto":
+            raise ValueError(f"label_offset must be 'auto', a number or None, got {label_offset!r}")
+        if box_mode != "image" or model.output_kind == "paf":
+            return 0.0  # only aligned whole-image crops (faces) have a meaningful mean image
+        from kplearn.train.mirror import estimate_label_offset
+
+        return float(estimate_label_offset(crops.images.numpy(), crops.keypoints.numpy(), sk.flip_index))
+    value = float(label_offset)
+    if not math.isfinite(value):
+        raise ValueError(f"label_offset must be finite, got {label_offset!r}")
+    return value
+
+
+def _shift_labels(crops: CropSet, dx: float) -> CropSet:
+    """A copy of ``crops`` with labelled x moved by ``-dx`` (into the mirror-consistent frame)."""
+    kp = crops.keypoints.clone()
+    kp[..., 0] -= dx * (kp[..., 2] > 0).to(kp.dtype)
+    return dataclasses.replace(crops, keypoints=kp)
+
+
 def _update_ema(ema_state: dict, model: torch.nn.Module, decay: float) -> None:
     """``ema = decay * ema + (1 - decay) * weights`` for floating tensors; others copied."""
     with torch.no_grad():
@@ -287,6 +318,7 @@ def _update_ema(ema_state: dict, model: torch.nn.Module, decay: float) -> None:
 
 def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_decay, schedule, warmup,
          augment, seed, progress, patience, metric, device, box_mode, padding, out, grad_clip, sk, ema,
+         label_offset,
          checkpoint_extra, t_start, **_) -> History:  # fmt: skip
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -300,6 +332,12 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
     val_crops = None if val is None else crops_for(model, val, box_mode, padding, progress)
     if len(train_crops) < 2:
         raise ValueError("need at least two training instances")
+    if label_offset is not None:
+        dx = _resolve_label_offset(label_offset, train_crops, sk, box_mode, model)
+        model.config["label_offset"] = [dx, 0.0]
+        # Only the training targets move: validation compares decoded (offset) predictions
+        # with the labels as they are.
+        train_crops = _shift_labels(train_crops, dx)
     if hasattr(model, "init_from_keypoints"):
         model.init_from_keypoints(train_crops.keypoints.to(dev))
     aug = augment_config(augment)
