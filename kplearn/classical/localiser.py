@@ -91,34 +91,49 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def _take(grey: np.ndarray, i0: int, i1: int, j0: int, j1: int) -> np.ndarray:
+    """Rows ``i0:i1`` and columns ``j0:j1`` of ``grey``, repeating border pixels outside it."""
+    h, w = grey.shape
+    rows = np.clip(np.arange(i0, i1), 0, h - 1)
+    cols = np.clip(np.arange(j0, j1), 0, w - 1)
+    return grey[np.ix_(rows, cols)]
+
+
 def crop_to_work(image: np.ndarray, box: np.ndarray, work_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Grey ``float32`` working image in ``[0, 1]`` of the ``box`` and its image->work matrix.
 
     Shrinking uses area averaging (no aliasing); parts of the box outside the
-    image repeat the border pixels.
+    image repeat the border pixels. A box whose edges lie on pixel edges
+    (``x + 0.5``, ``y + 0.5``, ``w``, ``h`` whole numbers, e.g. the whole
+    image) is cut out and resized exactly, so a face gives the same working
+    image whether it is its own image or sits in a larger one.
     """
     grey = _grey(image)
-    h, w = grey.shape
     m = work_matrix(box, work_size)
-    whole = np.allclose(box, image_box(image))
-    if whole:
-        out = cv2.resize(grey, (work_size, work_size), interpolation=cv2.INTER_AREA)
-    else:
-        sx, sy = m[0, 0], m[1, 1]
-        src = grey
-        if sx < 1.0 or sy < 1.0:
-            # Area-average first, then a near-unit-scale warp does the crop.
-            nw, nh = max(1, round(w * min(sx, 1.0))), max(1, round(h * min(sy, 1.0)))
-            src = cv2.resize(grey, (nw, nh), interpolation=cv2.INTER_AREA)
-            fx, fy = nw / w, nh / h
-            # image -> resized: u1 = (u + 0.5) * f - 0.5, so u = (u1 + 0.5) / f - 0.5.
-            pre = np.array([[1 / fx, 0, 0.5 / fx - 0.5], [0, 1 / fy, 0.5 / fy - 0.5]])
-            m2 = np.array([[sx * pre[0, 0], 0, sx * pre[0, 2] + m[0, 2]],
-                           [0, sy * pre[1, 1], sy * pre[1, 2] + m[1, 2]]])
-        else:
-            m2 = m
-        out = cv2.warpAffine(src, m2, (work_size, work_size), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
+    x, y, w, h = (float(v) for v in box)
+    left, top = x + 0.5, y + 0.5  # box edges as pixel indices
+    if all(abs(v - round(v)) < 1e-6 for v in (left, top, w, h)):
+        i0, j0 = round(top), round(left)
+        crop = _take(grey, i0, i0 + round(h), j0, j0 + round(w))
+        out = cv2.resize(crop, (work_size, work_size), interpolation=cv2.INTER_AREA)
+        return out.astype(np.float32) / 255.0, m
+    # General box: cut the covering pixels (one more each side), shrink by area
+    # averaging, then a near-unit-scale warp places the box exactly.
+    i0, j0 = int(np.floor(top)) - 1, int(np.floor(left)) - 1
+    crop = _take(grey, i0, int(np.ceil(top + h)) + 1, j0, int(np.ceil(left + w)) + 1)
+    ch, cw = crop.shape
+    sx, sy = m[0, 0], m[1, 1]
+    nw, nh = max(1, round(cw * min(sx, 1.0))), max(1, round(ch * min(sy, 1.0)))
+    if (nw, nh) != (cw, ch):
+        crop = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA)
+    fx, fy = nw / cw, nh / ch
+    # resized crop pixel u1 -> image pixel u = (u1 + 0.5) / f - 0.5 + offset, then -> work.
+    m2 = np.array([
+        [sx / fx, 0.0, sx * (0.5 / fx - 0.5 + j0) + m[0, 2]],
+        [0.0, sy / fy, sy * (0.5 / fy - 0.5 + i0) + m[1, 2]],
+    ])
+    out = cv2.warpAffine(crop, m2, (work_size, work_size), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
     return out.astype(np.float32) / 255.0, m
 
 
