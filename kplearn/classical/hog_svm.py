@@ -417,7 +417,7 @@ class _WindowBank:
     ) -> tuple[np.ndarray, float]:
         """Linear SVM of positives against negatives; ``(w, b)`` in the full feature space.
 
-        ``solver="liblinear"`` is scikit-learn's ``LinearSVC`` (exact, squared hinge);
+        ``solver="liblinear"`` is scikit-learn's ``LinearSVC`` (squared hinge, dual solver);
         ``"sgd"`` is ``SGDClassifier(loss="hinge")`` with averaging, the same
         objective (``alpha = 1 / (C n)``) solved approximately and faster.
         """
@@ -433,8 +433,16 @@ class _WindowBank:
                                 max_iter=10, tol=None, average=True, random_state=seed)
             svm.fit(x, y)
         else:
-            svm = LinearSVC(C=C, class_weight="balanced", dual=False, max_iter=2000)
-            svm.fit(x.astype(np.float64), y)
+            import warnings
+
+            from sklearn.exceptions import ConvergenceWarning
+
+            # The dual solver is several times faster here (strong regularisation, many
+            # easy negatives); a rare non-converged fit is still a usable detector.
+            svm = LinearSVC(C=C, class_weight="balanced", dual=True, max_iter=2000)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                svm.fit(x.astype(np.float64), y)
         w = svm.coef_[0] if self.basis is None else self.basis @ svm.coef_[0]
         return w.astype(np.float32), float(svm.intercept_[0] - w @ self.mu)
 
@@ -613,7 +621,7 @@ class HogSvmLocaliser(ClassicalLocaliser):
         rounds_done = 0
         n_neg = [float(np.mean([len(s) for s in neg_sets]))]
         for rnd in range(self.mining_rounds):
-            if not deadline.allows(2.0 * round_time, 0.9):
+            if not deadline.allows(1.6 * round_time, 0.9):  # scan + retrain on ~1.3x the negatives
                 break
             t0 = deadline.elapsed
             self._mine(bank, kp_c, weights, bias, neg_sets, progress, rnd)

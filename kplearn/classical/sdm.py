@@ -290,7 +290,7 @@ class SupervisedDescent(ClassicalLocaliser):
         """
         if deadline.seconds is None:
             return active
-        left = 0.95 * deadline.seconds - deadline.elapsed
+        left = 0.9 * deadline.seconds - deadline.elapsed
         per_image = 1.15 * stage_time / len(active)  # with a margin
         n_fit = int(left / (stages_left * per_image)) if left > 0 else 0
         if n_fit >= len(active):

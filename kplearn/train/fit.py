@@ -244,7 +244,7 @@ def fit(
         augmentation and flip test-time augmentation stay consistent with the labels,
         and the model adds it to its predictions (config ``label_offset``). ``"auto"``
         measures it on the training crops (:func:`kplearn.train.mirror.estimate_label_offset`;
-        whole-image crops only); ``None`` leaves the labels as they are.
+        whole-image crops only); ``None`` keeps the model's current offset (0 for a new model).
     skeleton : optional
         The layout (taken from ``train`` when it is a dataset).
     checkpoint_extra : dict, optional
@@ -335,6 +335,9 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
     if label_offset is not None:
         dx = _resolve_label_offset(label_offset, train_crops, sk, box_mode, model)
         model.config["label_offset"] = [dx, 0.0]
+    else:  # keep what the model already has (0 for a new one)
+        dx = float(model.label_offset[0])
+    if dx:
         # Only the training targets move: validation compares decoded (offset) predictions
         # with the labels as they are.
         train_crops = _shift_labels(train_crops, dx)
