@@ -217,3 +217,25 @@ def test_keypoints_outside_the_image_are_used(faces):
     data = KeypointDataset([Sample(img, kp), Sample(img, kp)], "faces5")
     pred = MeanShape().fit(data, progress=False).predict([img])[0]
     np.testing.assert_allclose(pred[:2, :2], [[-10, 5], [40, 35]], atol=1e-9)
+
+
+def test_mirror_training_set_keeps_labels_consistent_with_an_offset():
+    """Labels shifted by dx from a symmetric face: mirrored labels get the same shift, not -dx."""
+    from kplearn.classical.localiser import mirror_training_set
+    from kplearn.data.synthetic import make_faces
+    from kplearn.skeletons import get_skeleton
+
+    sk = get_skeleton("faces68")
+    faces = make_faces(40, image_size=64, seed=3)
+    works = np.stack([s.image.mean(-1) for s in faces])
+    truth = faces.keypoints_array()[..., :2]
+    for dx in (0.0, 1.2):
+        w2, t2, g2, found = mirror_training_set(works, truth + [dx, 0.0], np.arange(40), sk.flip_index)
+        assert abs(found - dx) < 0.35
+        assert w2.shape == (80, 64, 64) and t2.shape == (80, 68, 2) and list(g2[40:]) == list(range(40))
+        # The mirrored copy of face i: its truth (mirrored exactly) plus the same offset.
+        exact = truth[:, sk.flip_index].copy()
+        exact[..., 0] = 63 - exact[..., 0]
+        err = t2[40:] - (exact + [dx, 0.0])
+        assert np.abs(err[..., 1]).max() == 0
+        assert np.abs(err[..., 0]).max() < 0.7

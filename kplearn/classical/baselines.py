@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kplearn.classical.hog_svm import dense_hog
-from kplearn.classical.localiser import ClassicalLocaliser, Deadline
+from kplearn.classical.localiser import ClassicalLocaliser, Deadline, mirror_training_set
 from kplearn.classical.sdm import group_holdout, ridge_fit, select_ridge
 
 __all__ = ["MeanShape", "HogRidge"]
@@ -103,11 +103,8 @@ class HogRidge(ClassicalLocaliser):
             raise ValueError("hog-ridge: needs at least four training images with every keypoint labelled")
         works, target, groups = works[full], kp_work[full, :, :2], np.asarray(groups)[full]
         if self.flip:
-            mirrored = target[:, self.skeleton.flip_index].copy()
-            mirrored[..., 0] = self.work_size - 1 - mirrored[..., 0]
-            works = np.concatenate([works, works[:, :, ::-1]])
-            target = np.concatenate([target, mirrored])
-            groups = np.concatenate([groups, groups])
+            works, target, groups, dx = mirror_training_set(works, target, groups, self.skeleton.flip_index)
+            self.train_info["label_offset_px"] = round(dx, 4)
         x = np.stack([self.features(w) for w in works]).astype(np.float64)
         y = target.reshape(len(target), -1)
         held = group_holdout(groups, self.holdout, rng)

@@ -51,6 +51,7 @@ __all__ = [
     "training_arrays",
     "Deadline",
     "progress_bar",
+    "mirror_training_set",
 ]
 
 #: Smallest face box (pixels, each side) a classical localiser accepts.
@@ -204,6 +205,45 @@ def training_arrays(data: KeypointDataset, what: str = "train") -> tuple[list[np
     images = check_images([s.image for s in data], need_texture=False)
     check_boxes(None, images)
     return images, kp
+
+
+def mirror_training_set(
+    works: np.ndarray, target: np.ndarray, groups: np.ndarray, flip_index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Append mirrored copies of aligned working crops, with labels that stay consistent.
+
+    A plain flip maps a label ``x`` to ``W - 1 - x``. When a dataset's labels sit a
+    constant ``dx`` to one side of the content's mirror line (faces68's do, by
+    about 0.9 % of the crop; see :func:`kplearn.train.mirror.estimate_label_offset`),
+    the plain flip teaches ``-dx`` on the mirrored half and the model learns the
+    average, 0. Mirrored labels are therefore placed at ``W - 1 - x + 2 dx``, with
+    ``dx`` measured on the crops themselves (about 0 for exact synthetic labels).
+
+    Parameters
+    ----------
+    works : array (N, S, S)
+        Grey working crops.
+    target : array (N, K, 2)
+        Their (fully labelled) keypoints in working pixels.
+    groups : array (N,)
+        Person of each crop; the mirrored copies keep it.
+    flip_index : array (K,)
+        The layout's left/right permutation.
+
+    Returns
+    -------
+    works, target, groups : arrays of length 2N
+    dx : float
+        The measured label offset (working pixels).
+    """
+    from kplearn.train.mirror import estimate_label_offset
+
+    labelled = np.concatenate([target, np.full(target.shape[:2] + (1,), 2.0)], axis=-1)
+    dx = float(estimate_label_offset(works, labelled, flip_index)) if len(works) >= 2 else 0.0
+    mirrored = target[:, flip_index].copy()
+    mirrored[..., 0] = works.shape[2] - 1 - mirrored[..., 0] + 2.0 * dx
+    return (np.concatenate([works, works[:, :, ::-1]]), np.concatenate([target, mirrored]),
+            np.concatenate([groups, groups]), dx)
 
 
 def progress_bar(iterable, progress: bool, desc: str):

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kplearn.classical.hog_svm import hog_at_points
-from kplearn.classical.localiser import ClassicalLocaliser, Deadline, progress_bar
+from kplearn.classical.localiser import ClassicalLocaliser, Deadline, mirror_training_set, progress_bar
 from kplearn.classical.shape_model import apply_similarity, similarity_transform
 
 __all__ = ["SupervisedDescent", "select_ridge", "ridge_fit", "pca_basis", "group_holdout"]
@@ -220,12 +220,8 @@ class SupervisedDescent(ClassicalLocaliser):
         # Regression targets need every point: images with unlabelled points are left out.
         works, target, groups = works[full], kp_work[full, :, :2], np.asarray(groups)[full]
         if self.flip:
-            fi = self.skeleton.flip_index
-            mirrored = target[:, fi].copy()
-            mirrored[..., 0] = self.work_size - 1 - mirrored[..., 0]
-            works = np.concatenate([works, works[:, :, ::-1]])
-            target = np.concatenate([target, mirrored])
-            groups = np.concatenate([groups, groups])
+            works, target, groups, dx = mirror_training_set(works, target, groups, self.skeleton.flip_index)
+            self.train_info["label_offset_px"] = round(dx, 4)
         n = len(works)
         mean = target.mean(0)
         self.init_shape = mean
