@@ -34,7 +34,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kplearn.classical.hog_svm import hog_at_points
-from kplearn.classical.localiser import ClassicalLocaliser, Deadline, mirror_training_set, progress_bar
+from kplearn.classical.localiser import (
+    ClassicalLocaliser,
+    Deadline,
+    mirror_training_set,
+    progress_bar,
+)
 from kplearn.classical.shape_model import apply_similarity, similarity_transform
 
 __all__ = ["SupervisedDescent", "select_ridge", "ridge_fit", "pca_basis", "group_holdout"]
