@@ -75,6 +75,11 @@ _MODEL_DEFAULTS: dict[str, dict] = {
 }  # fmt: skip
 
 _INPUT_SIZE = {"faces": [64, 64], "people": [64, 64], "objects": [64, 64], "scenes": [128, 128]}
+# Heatmap-family models on faces gain more from resolution than from epochs: at 80 px a
+# 6-minute faces68 run got 13 epochs and 4.80 % validation NME against 19 epochs and 4.96 %
+# at 64 px (stride-4 maps quantise 68 close-set points). The regressors keep 64 px.
+_HEATMAP_FACE_INPUT = [80, 80]
+_HEATMAP_FAMILY = ("heatmap", "hourglass", "hrnet", "integral")
 
 _TRAIN_DEFAULTS = {"batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "schedule": "cosine",
                    "warmup": 0.03, "epochs": 30, "patience": None}  # fmt: skip
@@ -140,6 +145,8 @@ def default_settings(name: str, kind: str = "faces", preset: str = "best") -> di
         model.update(copy.deepcopy(_FAST[name]))
         train["epochs"] = 8
     model["input_size"] = list(_INPUT_SIZE[kind])
+    if kind == "faces" and preset == "best" and name in _HEATMAP_FAMILY:
+        model["input_size"] = list(_HEATMAP_FACE_INPUT)
     if name == "cascade":
         # The first stage sees the input downsampled; the refiners crop the full resolution.
         model["input_size"] = [model["downsample"] * v for v in model["input_size"]]
