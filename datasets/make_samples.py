@@ -9,7 +9,7 @@ file in the exact upstream layout:
 
 - coco/    person_keypoints_tiny.json + images/   (COCO keypoints, 0-based)
 - mpii/    mpii_tiny.json + images/               (HRNet/MMPose JSON, 1-based as distributed)
-- faces68/ keypoints.csv + images/                (the faces68 folder layout)
+- faces68_layout/ keypoints.csv + images/           (the faces68 folder layout)
 - pts/     *.pts + same-stem .png                 (iBUG .pts)
 """
 
@@ -280,7 +280,7 @@ def make_mpii() -> None:
 
 # --- faces68 and .pts ----------------------------------------------------------------
 def make_faces68() -> None:
-    root = HERE / "faces68"
+    root = HERE / "faces68_layout"
     template = face_template()
     names, rows = [], []
     for name in (

@@ -118,14 +118,14 @@ def test_export_faces68_round_trip_keeps_persons(capsys, tmp_path):
     code, _, _ = run(
         capsys,
         "export",
-        f"faces68:{SAMPLES}/faces68",
+        f"faces68:{SAMPLES}/faces68_layout",
         "--format",
         "faces68",
         "--out",
         str(tmp_path),
     )
     assert code == 0
-    src = load_faces68(SAMPLES / "faces68", progress=False)
+    src = load_faces68(SAMPLES / "faces68_layout", progress=False)
     back = load_faces68(tmp_path, progress=False)
     assert back.groups == src.groups
     assert np.array_equal(back.keypoints_array(), src.keypoints_array())

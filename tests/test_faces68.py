@@ -16,7 +16,7 @@ from kplearn.data import load_faces68
 from kplearn.data.faces68 import person_from_name
 from kplearn.data.formats import KplearnFormatError
 
-SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "faces68"
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "faces68_layout"
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def test_parse_spec_errors(spec, message):
 def test_load_every_file_kind():
     coco = load_data(COCO_SPEC, progress=False)
     mpii = load_data(MPII_SPEC, progress=False)
-    faces = load_data(f"faces68:{SAMPLES}/faces68", progress=False)
+    faces = load_data(f"faces68:{SAMPLES}/faces68_layout", progress=False)
     pts = load_data(f"pts:{SAMPLES}/pts", progress=False)
     assert (coco.skeleton.name, len(coco)) == ("coco17", 3)
     assert (mpii.skeleton.name, len(mpii)) == ("mpii16", 2)
@@ -65,7 +65,7 @@ def test_load_every_file_kind():
 
 
 def test_faces68_without_path_uses_environment(monkeypatch):
-    monkeypatch.setenv("KPLEARN_FACES68", str(SAMPLES / "faces68"))
+    monkeypatch.setenv("KPLEARN_FACES68", str(SAMPLES / "faces68_layout"))
     assert len(load_data("faces68", progress=False)) == 4
     monkeypatch.delenv("KPLEARN_FACES68")
     with pytest.raises(ValueError, match="set \\$KPLEARN_FACES68"):
@@ -73,8 +73,8 @@ def test_faces68_without_path_uses_environment(monkeypatch):
 
 
 def test_subset_is_seeded():
-    a = load_data(f"faces68:{SAMPLES}/faces68", n=2, seed=3, progress=False)
-    b = load_data(f"faces68:{SAMPLES}/faces68", n=2, seed=3, progress=False)
+    a = load_data(f"faces68:{SAMPLES}/faces68_layout", n=2, seed=3, progress=False)
+    b = load_data(f"faces68:{SAMPLES}/faces68_layout", n=2, seed=3, progress=False)
     assert len(a) == 2 and [s.name for s in a] == [s.name for s in b]
     assert len(load_data(COCO_SPEC, n=2, seed=0, progress=False)) == 2
     with pytest.raises(ValueError, match="n must be positive"):
@@ -97,7 +97,7 @@ def test_resize_follows_pixel_centre_convention():
 
 
 def test_load_with_image_size_resizes_files():
-    ds = load_data(f"faces68:{SAMPLES}/faces68", image_size=32, progress=False)
+    ds = load_data(f"faces68:{SAMPLES}/faces68_layout", image_size=32, progress=False)
     assert ds[0].image.shape == (32, 32, 3)
 
 

@@ -19,7 +19,7 @@ from kplearn.metrics import coco_keypoint_eval, oks
 def test_sample_path_finds_the_shipped_samples():
     path = teaching.sample_path("coco", "person_keypoints_tiny.json")
     assert path.is_file() and path.parent.name == "coco"
-    assert teaching.sample_path("faces68").is_dir()
+    assert teaching.sample_path("faces68_layout").is_dir()
 
 
 def test_sample_path_names_what_it_tried():
