@@ -24,14 +24,14 @@ import re
 import sys
 from pathlib import Path
 
+import nbformat
+from bench_classical_faces import faces68_root  # the same faces68 lookup as the classical benchmark
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def printed_text(notebook: Path) -> list[str]:
+def printed_text(nb) -> str:
     """The stdout text of every code cell of an executed notebook, in order."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
     chunks = []
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -40,15 +40,12 @@ def printed_text(notebook: Path) -> list[str]:
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
                 chunks.append(output["text"])
             elif output.get("output_type") == "error":
-                raise RuntimeError(f"{notebook} has a failed cell: {output.get('ename')}: {output.get('evalue')}")
-    return chunks
+                raise RuntimeError(f"the notebook has a failed cell: {output.get('ename')}: {output.get('evalue')}")
+    return "".join(chunks)
 
 
-def parameters_of(notebook: Path) -> str:
+def parameters_of(nb) -> str:
     """The injected parameter cell's source (shows FAST and the data path of that run)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             return "".join(cell.source)
@@ -66,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.executed is None:
         from kplearn.lessons import find_lessons, run_lesson, select_lessons
 
-        root = Path(args.faces68 or os.environ.get("KPLEARN_FACES68") or REPO.parent / "shared" / "data" / "faces68")
-        if not (root / "keypoints.csv").is_file():
-            print(f"no faces68 folder at {root}: set --faces68 or KPLEARN_FACES68", file=sys.stderr)
+        root = faces68_root(args.faces68)
+        if root is None:
+            print("no faces68 folder: set --faces68 or KPLEARN_FACES68", file=sys.stderr)
             return 2
         (lesson,) = select_lessons(find_lessons(REPO / "notebooks"), ["07"])
         run = run_lesson(lesson, args.out, parameters={"FAST": False}, real_data=root, timeout=args.timeout)
@@ -76,11 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lesson 7, FAST = False, on {root}: {run.seconds / 60:.1f} min on {os.cpu_count()} CPUs\n")
     else:
         notebook = args.executed
-        print(f"lesson 7 as executed in {notebook}\n{parameters_of(notebook)}\n")
+    nb = nbformat.read(notebook, as_version=4)
+    parameters = parameters_of(nb)
+    if args.executed is not None:
+        print(f"lesson 7 as executed in {notebook}\n{parameters}\n")
 
-    text = "".join(printed_text(notebook))
+    text = printed_text(nb)
     print(text)
-    if "FAST = False" not in parameters_of(notebook):
+    if "FAST = False" not in parameters:
         print("warning: this notebook was not run with FAST = False", file=sys.stderr)
     verdict = re.search(r"best deep \((\S+), NME ([\d.]+)\) vs best classical \((\S+), NME ([\d.]+)\)", text)
     if verdict is None:
