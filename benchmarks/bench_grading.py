@@ -1,102 +1,94 @@
-"""Grading time against a lesson's own run time (issue #8: grading <= run time + 30 s).
+"""Grading a class in parallel (issue #17): 24 submissions of lesson 4, --jobs 1 against --jobs 2.
 
-For each lesson: execute it as `kplearn lessons run` does (its default parameters), then
-grade the instructor notebook as a submission (full marks expected) and the untouched
-student version (zero expected, each raising stub reported as NotImplementedError).
-Prints the seconds of each, the differences to the lesson's run time, and the scores;
-exits with status 1 when a difference exceeds the allowance or a score is not as expected.
+Makes 24 submissions of lesson 4 (an honest third, an untouched third, a third with cheats),
+grades them with ``grade_submissions(jobs=1)`` and ``(jobs=2)``, and prints for each the
+submissions per minute, then the ratio (goal >= 1.7 on 2 cores) and the per-submission
+overhead over the lesson's own run time (goal <= 10 s): the lesson is first executed once as
+`kplearn lessons run` does, and the overhead is (seconds per submission at --jobs 1) minus that
+run time. Exits 1 when a goal is missed or a score is not as expected.
 
-The lesson runs first, so it pays for cold file caches; the gradings follow it.
+    python benchmarks/bench_grading.py               # 24 submissions (about 2 x 24 lesson runs)
+    python benchmarks/bench_grading.py --count 6     # a quicker look
 
-    python benchmarks/bench_grading.py              # every lesson (minutes)
-    python benchmarks/bench_grading.py 04 06        # some lessons
-    python benchmarks/bench_grading.py --quick      # the tiny test fixture only (seconds)
+Run it on a quiet machine: the ratio measures the cores it is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from kplearn.assignments import grade_submission, read_assignment, release
-from kplearn.lessons import Lesson, find_lessons, run_lesson, select_lessons
+import nbformat
 
-FIXTURE = (
-    Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "assignments" / "01_tiny.ipynb"
-)
+from kplearn.assignments import grade_submissions, read_assignment, release_notebook
+from kplearn.lessons import find_lessons, run_lesson, select_lessons
+
+CHEAT = "def my_epe(pred, gt):\n    return metrics.epe(pred, gt)"
 
 
-def measure(lesson: Lesson, cell_timeout: float) -> dict:
-    assignment = read_assignment(lesson.path)
-    with tempfile.TemporaryDirectory() as tmp:
-        run = run_lesson(lesson, Path(tmp) / "run", timeout=int(cell_timeout))
-        instructor = grade_submission(lesson.path, assignment, cell_timeout=cell_timeout)
-        (student_path,) = release([lesson.path], Path(tmp) / "student", progress=False)
-        student = grade_submission(student_path, assignment, cell_timeout=cell_timeout)
-    raising = [s.exercise for s in assignment.solutions if s.stub == "raise"]
-    stubs_reported = all("NotImplementedError" in student.exercises[gid].message for gid in raising)
-    return {
-        "lesson": lesson.path.stem,
-        "run": run.seconds,
-        "instructor": instructor,
-        "student": student,
-        "scores_ok": instructor.total == instructor.max_total
-        and instructor.error is None
-        and student.total == 0
-        and student.error is None
-        and stubs_reported,
-    }
+def make_submissions(source: Path, folder: Path, count: int) -> dict[Path, int]:
+    """``count`` submissions and the total each should score."""
+    assignment = read_assignment(source)
+    expected = {}
+    for i in range(count):
+        nb = release_notebook(assignment)
+        kind = ("honest", "untouched", "cheat")[i % 3]
+        if kind != "untouched":
+            for s in assignment.solutions:
+                nb.cells[s.index].source = assignment.nb.cells[s.index].source
+        if kind == "cheat":
+            (ex1,) = [s for s in assignment.solutions if s.exercise == "ex1"]
+            nb.cells[ex1.index].source = CHEAT
+        path = folder / f"student{i:02d}" / source.name
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+        full = assignment.max_points
+        expected[path] = {"honest": full, "untouched": 0, "cheat": full - assignment.test("ex1").points}[kind]
+    return expected
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="lesson numbers or names (default: all)")
+    parser.add_argument("--count", type=int, default=24, help="submissions (default 24)")
     parser.add_argument("--dir", help="lesson folder (default: notebooks/)")
-    parser.add_argument("--quick", action="store_true", help="grade the tiny test fixture only")
-    parser.add_argument("--cell-timeout", type=float, default=900.0, help="seconds per cell")
-    parser.add_argument(
-        "--allowance", type=float, default=30.0, help="seconds grading may exceed the run"
-    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TQDM_DISABLE", "1")
-    if args.quick:
-        lessons = [Lesson(1, "tiny", "Tiny assignment (test fixture)", FIXTURE)]
-    else:
-        lessons = select_lessons(find_lessons(args.dir), args.names)
-        if not lessons:
-            print("no lessons found", file=sys.stderr)
-            return 1
-    header = (
-        f"{'lesson':<30s} {'run s':>7s} {'grade instr s':>13s} {'diff':>7s} {'score':>7s} "
-        f"{'grade student s':>15s} {'diff':>7s} {'score':>6s}  ok"
-    )
-    print(header)
-    print("-" * len(header))
-    failures = 0
-    worst = float("-inf")
-    for lesson in lessons:
-        m = measure(lesson, args.cell_timeout)
-        ins, stu = m["instructor"], m["student"]
-        d_ins, d_stu = ins.seconds - m["run"], stu.seconds - m["run"]
-        worst = max(worst, d_ins, d_stu)
-        ok = m["scores_ok"] and max(d_ins, d_stu) <= args.allowance
-        failures += not ok
-        print(
-            f"{m['lesson']:<30s} {m['run']:7.1f} {ins.seconds:13.1f} {d_ins:+7.1f} "
-            f"{f'{ins.total}/{ins.max_total}':>7s} {stu.seconds:15.1f} {d_stu:+7.1f} "
-            f"{f'{stu.total}/{stu.max_total}':>6s}  {'yes' if ok else 'NO'}",
-            flush=True,
-        )
-        if not m["scores_ok"]:
-            print(ins.table(), stu.table(), sep="\n", file=sys.stderr)
-    print(
-        f"\nlargest grading time minus lesson run time: {worst:+.1f} s "
-        f"(allowed: +{args.allowance:.0f} s); {failures} lesson(s) failing"
-    )
-    return 1 if failures else 0
+    (lesson,) = select_lessons(find_lessons(args.dir), ["04"])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        source = tmp / "source" / lesson.path.name
+        source.parent.mkdir()
+        shutil.copyfile(lesson.path, source)  # grading never touches notebooks/
+        run = run_lesson(lesson, tmp / "run", timeout=900)
+        expected = make_submissions(source, tmp / "submitted", args.count)
+        rates, seconds = {}, {}
+        wrong = 0
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            reports = grade_submissions(list(expected), source=source, jobs=jobs, progress=False,
+                                        cell_timeout=900)
+            seconds[jobs] = time.perf_counter() - start
+            rates[jobs] = 60 * len(reports) / seconds[jobs]
+            for report in reports:
+                if report.total != expected[Path(report.notebook)] or report.error:
+                    wrong += 1
+                    print(report.table(), file=sys.stderr)
+            print(f"--jobs {jobs}: {len(reports)} submissions in {seconds[jobs]:.1f} s, "
+                  f"{rates[jobs]:.2f} submissions per minute", flush=True)
+    ratio = rates[2] / rates[1]
+    overhead = seconds[1] / args.count - run.seconds
+    print(f"speed-up --jobs 2 / --jobs 1: {ratio:.2f} (goal >= 1.7 on 2 cores, {os.cpu_count()} here)")
+    print(f"lesson run {run.seconds:.1f} s; per-submission overhead at --jobs 1: {overhead:+.1f} s "
+          f"(goal <= 10 s; includes the one reference run spread over {args.count})")
+    print(f"scores not as expected: {wrong}")
+    ok = ratio >= 1.7 and overhead <= 10 and wrong == 0
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,21 @@ Subpackages follow the path of a keypoint through the pipeline:
 - :mod:`kplearn.train` — fit / evaluate / predict and checkpoints
 - :mod:`kplearn.metrics` — PCK, NME, OKS, COCO AP (pycocotools-exact)
 - :mod:`kplearn.viz` — drawings and plots
+
+:func:`kplearn.predict` (keypoints with a network, a localiser or a run directory) and
+:func:`kplearn.predict_faces` (faces found in whole photographs, then their landmarks)
+are :mod:`kplearn.train`'s, imported on first use.
 """
 
 __version__ = "0.1.0"
+
+_LAZY = ("predict", "predict_faces")
+
+
+def __getattr__(name: str):
+    """``kplearn.predict`` and ``kplearn.predict_faces``, imported on first use (torch is heavy)."""
+    if name in _LAZY:
+        from kplearn.train import runs
+
+        return getattr(runs, name)
+    raise AttributeError(f"module 'kplearn' has no attribute {name!r}")

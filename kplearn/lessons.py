@@ -6,10 +6,13 @@ lesson has a cell tagged ``parameters`` (papermill's convention); running a
 lesson inserts a cell after it that overrides those values, executes the
 notebook in a fresh kernel and writes the executed notebook and an HTML copy.
 
+The lesson cells' own conveniences live here too: :func:`sample_path` (the
+sample files in ``datasets/``) and :func:`interactive` (whether widgets can be shown).
+
 Examples
 --------
 >>> from kplearn.lessons import find_lessons
->>> [lesson.number for lesson in find_lessons()][:2]  # doctest: +SKIP
+>>> [lesson.number for lesson in find_lessons()][:2]  # the notebooks/ of a source checkout
 [1, 2]
 """
 
@@ -17,8 +20,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +37,10 @@ __all__ = [
     "is_checked_cell",
     "strip_outputs",
     "refresh_lesson",
+    "section_headings",
+    "sample_path",
+    "interactive",
+    "INTERACTIVE_ENV",
 ]
 
 _LESSON_NAME = re.compile(r"^(\d{2})_(.+)\.ipynb$")
@@ -183,6 +191,50 @@ def refresh_lesson(lesson: Lesson, *, timeout: int = 900) -> LessonRun:
     return result
 
 
+def section_headings(nb) -> list[str]:
+    """For each cell of ``nb``, the text of the last Markdown heading at or before it.
+
+    Cells before the first heading get ``""``.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("1"),
+    ...     nbformat.v4.new_markdown_cell("## 2. Heatmaps\\n\\nSome prose."),
+    ...     nbformat.v4.new_code_cell("2")])
+    >>> section_headings(nb)
+    ['', '2. Heatmaps', '2. Heatmaps']
+    """
+    current, out = "", []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    current = line.lstrip("#").strip()
+                    break
+        out.append(current)
+    return out
+
+
+def _kernel_transport(socket_dir: str):
+    """Kernel settings: IPC sockets in ``socket_dir`` where the OS has them.
+
+    A kernel on TCP without encryption logs a warning on every start (ipykernel
+    7); local IPC sockets are private to the user and need none. Windows has no
+    IPC transport, so there the kernel keeps TCP and only its warnings are muted.
+    """
+    from traitlets.config import Config
+
+    config = Config()
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(socket_dir, "kernel")
+    else:  # pragma: no cover - Windows
+        config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+    return config
+
+
 def run_lesson(
     lesson: Lesson,
     out_dir: str | Path,
@@ -191,6 +243,8 @@ def run_lesson(
     real_data: str | Path | None = None,
     timeout: int = 900,
     kernel_name: str = "python3",
+    audience: str = "instructor",
+    on_cell: Callable[[int, int, str], None] | None = None,
 ) -> LessonRun:
     """Execute ``lesson`` in a fresh kernel; write ``NN_name.ipynb`` and ``.html`` to ``out_dir``.
 
@@ -205,11 +259,21 @@ def run_lesson(
         A faces68 folder, passed to the kernel as ``KPLEARN_FACES68``.
     timeout : int
         Seconds allowed per cell.
+    audience : {"instructor", "student"}
+        Who the HTML page is for (:func:`kplearn.pages.page_notebook`); the
+        executed notebook is the instructor's either way.
+    on_cell : callable, optional
+        Called as ``on_cell(done, total, section)`` after each code cell: code
+        cells executed so far, code cells in all, and the heading of the section
+        the cell is in (see :func:`section_headings`).
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
 
+    from kplearn.pages import AUDIENCES, write_site
+
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(lesson.path, as_version=4)
@@ -220,21 +284,34 @@ def run_lesson(
         if not (root / "keypoints.csv").is_file():
             raise FileNotFoundError(f"{root} is not a faces68 folder (no keypoints.csv)")
         env["KPLEARN_FACES68"] = str(root)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=kernel_name,
-        resources={"metadata": {"path": str(lesson.path.parent)}},
-    )
-    start = time.perf_counter()
-    with _environment(env):
-        client.execute()
+    hooks = {}
+    if on_cell is not None:
+        sections = section_headings(nb)
+        code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+        position = {index: n for n, index in enumerate(code, start=1)}
+
+        def executed(cell, cell_index, **_):
+            on_cell(position.get(cell_index, 0), len(code), sections[cell_index])
+
+        hooks["on_cell_executed"] = executed
+    with tempfile.TemporaryDirectory(prefix="kplearn-kernel-") as sockets:
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name=kernel_name,
+            resources={"metadata": {"path": str(lesson.path.parent)}},
+            config=_kernel_transport(sockets),
+            **hooks,
+        )
+        start = time.perf_counter()
+        with _environment(env):
+            client.execute()
     seconds = time.perf_counter() - start
     notebook_path = out / lesson.path.name
     nbformat.write(nb, notebook_path)
-    html, _ = HTMLExporter().from_notebook_node(nb)
-    html_path = notebook_path.with_suffix(".html")
-    html_path.write_text(html, encoding="utf-8")
+    # Offline page, index and local MathJax; `kplearn lessons run` re-renders
+    # the whole folder at the end so that every page links to its neighbours.
+    (html_path,) = write_site(out, audience=audience, only=[notebook_path])
     figures = sum(
         1
         for cell in nb.cells
@@ -243,3 +320,77 @@ def run_lesson(
         if "image/png" in output.get("data", {})
     )
     return LessonRun(lesson, notebook_path, html_path, seconds, figures)
+
+
+# ------------------------------------------------- conveniences for the lessons' cells
+
+#: Environment variable that forces interactive widgets on ("1") or off ("0").
+INTERACTIVE_ENV = "KPLEARN_INTERACTIVE"
+
+
+def sample_path(*parts: str) -> Path:
+    """Path of a file or folder in the repository's ``datasets/`` sample folder.
+
+    The folder sits beside the ``kplearn`` package in a source checkout; the
+    current directory's ``datasets/`` and ``../datasets/`` (a notebook run from
+    ``notebooks/``) are tried too.
+
+    Parameters
+    ----------
+    *parts : str
+        Path components below ``datasets/``, e.g. ``"coco", "person_keypoints_tiny.json"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no candidate exists; the message lists the places tried.
+
+    Examples
+    --------
+    >>> sample_path("coco", "person_keypoints_tiny.json").name
+    'person_keypoints_tiny.json'
+    """
+    candidates = [
+        Path(__file__).resolve().parents[1] / "datasets",
+        Path.cwd() / "datasets",
+        Path.cwd().parent / "datasets",
+    ]
+    for root in candidates:
+        path = root.joinpath(*parts)
+        if path.exists():
+            return path
+    tried = ", ".join(str(root.joinpath(*parts)) for root in candidates)
+    raise FileNotFoundError(
+        f"sample file {'/'.join(parts)!r} not found (tried {tried}); "
+        "the samples ship with the kplearn source checkout"
+    )
+
+
+def interactive() -> bool:
+    """Whether widgets can be shown: ipywidgets is installed and a person is at the front end.
+
+    Batch runners (nbval, nbclient, ``kplearn lessons run``) execute cells with
+    ``allow_stdin=False``, while Jupyter front ends allow input, so the kernel's
+    current ``allow_stdin`` tells the two apart. ``KPLEARN_INTERACTIVE=0`` or ``1``
+    overrides the guess (``1`` still needs ipywidgets and an IPython kernel).
+
+    Examples
+    --------
+    >>> interactive()  # a plain Python process has no front end
+    False
+    """
+    forced = os.environ.get(INTERACTIVE_ENV, "").strip()
+    if forced == "0":
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return False
+    if forced == "1":
+        return True
+    return bool(getattr(kernel, "_allow_stdin", False))

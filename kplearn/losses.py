@@ -1,5 +1,10 @@
 """Training losses for keypoint models (torch), each a function and an ``nn.Module``.
 
+:data:`LOSSES` is the one registry of loss names: a model config's ``"loss"``
+(``"l1"``, ``"mse"``, ``"ce"`` ...) is looked up there, by :func:`get_loss`,
+:func:`coordinate_loss` and :func:`heatmap_loss`, with the settings kplearn's
+networks use.
+
 Published implementations differ by factors of 2 and in what they average, so every
 reduction is stated. Notation: ``d = pred - target``; ``w`` the keypoint weights from
 the codecs (``v > 0`` and inside the map), shape ``(N, K)``; ``w = 1`` when omitted.
@@ -34,8 +39,8 @@ Relations to published code, for reproducing numbers:
 * ``spatial_softmax_ce``: the target channel is clipped at 0 and normalised to sum 1; a
   channel with no positive value contributes 0 (give it weight 0 anyway).
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.losses import wing_loss, WingLoss
 >>> pred, target = torch.tensor([[[1.0]]]), torch.zeros(1, 1, 1)
@@ -47,6 +52,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -72,8 +78,11 @@ __all__ = [
     "OHKMMSELoss",
     "SpatialSoftmaxCELoss",
     "KL1DLoss",
+    "LossSpec",
     "LOSSES",
     "get_loss",
+    "coordinate_loss",
+    "heatmap_loss",
 ]
 
 
@@ -124,8 +133,8 @@ def _weighted(loss: Tensor, w: Tensor | None) -> Tensor:
 def coordinate_mse(pred: Tensor, target: Tensor, weights: Tensor | None = None) -> Tensor:
     """Squared error of coordinates ``(N, K, D)``: ``mean_{N,K,D}(w d^2)``, no 1/2.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> float(coordinate_mse(torch.tensor([[[3.0, 4.0]]]), torch.zeros(1, 1, 2)))
     12.5
@@ -137,8 +146,8 @@ def coordinate_mse(pred: Tensor, target: Tensor, weights: Tensor | None = None) 
 def l1(pred: Tensor, target: Tensor, weights: Tensor | None = None) -> Tensor:
     """Absolute error of coordinates ``(N, K, D)``: ``mean_{N,K,D}(w |d|)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> float(l1(torch.tensor([[[3.0, -4.0]]]), torch.zeros(1, 1, 2)))
     3.5
@@ -152,8 +161,8 @@ def smooth_l1(
 ) -> Tensor:
     """Huber-style loss ``d^2 / (2 beta)`` for ``|d| < beta``, else ``|d| - beta / 2``; mean over N, K, D.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> float(smooth_l1(torch.tensor([[[0.5, 2.0]]]), torch.zeros(1, 1, 2)))
     0.8125
@@ -170,17 +179,20 @@ def wing_loss(
     weights: Tensor | None = None,
     omega: float = 10.0,
     epsilon: float = 2.0,
+    keypoint_mean: bool = False,
 ) -> Tensor:
     """Wing loss (Feng et al., CVPR 2018): log-shaped for small errors, L1 for large.
 
     ``omega ln(1 + |d| / epsilon)`` for ``|d| < omega``, else ``|d| - C`` with
     ``C = omega - omega ln(1 + omega / epsilon)``, so the two pieces meet at
-    ``|d| = omega``. Sum over K and D, mean over N. ``omega`` is in the units of the
-    coordinates: with coordinates in ``[-1, 1]`` or ``[0, 1]`` every error is in the
-    log part (as MMPose's face configs), with pixels the large errors are L1.
+    ``|d| = omega``. Sum over K and D, mean over N; ``keypoint_mean=True`` divides by
+    K as well, so the scale does not depend on the layout (what the kplearn networks
+    use). ``omega`` is in the units of the coordinates: with coordinates in ``[-1, 1]``
+    or ``[0, 1]`` every error is in the log part (as MMPose's face configs), with
+    pixels the large errors are L1.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> round(float(wing_loss(torch.tensor([[[10.0]]]), torch.zeros(1, 1, 1))), 4)
     17.9176
@@ -193,7 +205,8 @@ def wing_loss(
     delta = (pred - target).abs()
     c = omega - omega * math.log1p(omega / epsilon)
     loss = torch.where(delta < omega, omega * torch.log1p(delta / epsilon), delta - c)
-    return _weighted(loss, w).sum(dim=(1, 2)).mean()
+    out = _weighted(loss, w).sum(dim=(1, 2)).mean()
+    return out / pred.shape[1] if keypoint_mean else out
 
 
 # ------------------------------------------------------------------- heatmap losses
@@ -218,8 +231,8 @@ def adaptive_wing_loss(
     sharper near the peak. Targets should lie in ``[0, 1]``. The paper's weighted
     loss map is not included.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> round(float(adaptive_wing_loss(torch.ones(1, 1, 1, 1), torch.zeros(1, 1, 1, 1))), 4)
     8.4959
@@ -240,8 +253,8 @@ def heatmap_mse(
 ) -> Tensor:
     """Heatmap MSE ``mean_{N,K,H,W}(w d^2)`` (MMPose 1.x); ``half=True`` multiplies by 1/2 (HRNet).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> p, t = torch.ones(2, 3, 4, 4), torch.zeros(2, 3, 4, 4)
     >>> float(heatmap_mse(p, t)), float(heatmap_mse(p, t, half=True))
@@ -258,8 +271,8 @@ def ohkm_mse(pred: Tensor, target: Tensor, weights: Tensor | None = None, topk: 
     Per ``(n, k)``: ``mean_{H,W}(w d^2)``; keep the ``topk`` largest per sample;
     average them, then over N. Raises when ``K < topk``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> p = torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1)
     >>> float(ohkm_mse(p, torch.zeros(1, 3, 1, 1), topk=2))
@@ -284,8 +297,8 @@ def spatial_softmax_ce(logits: Tensor, target: Tensor, weights: Tensor | None = 
     minimum is the entropy of ``t``, not 0: for a one-hot target over ``P`` pixels and
     uniform logits it is ``ln P``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> t = torch.zeros(1, 1, 2, 4); t[0, 0, 1, 2] = 1.0
     >>> round(float(spatial_softmax_ce(torch.zeros(1, 1, 2, 4), t)), 4)  # ln 8
@@ -315,8 +328,8 @@ def kl_1d(
     mean over N and K. ``label_softmax=True`` uses ``t = softmax(label_beta target)``
     (RTMPose). Inputs ``(N, K, B)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch, math
     >>> t = torch.zeros(1, 1, 8); t[0, 0, 3] = 1.0
     >>> abs(float(kl_1d(torch.zeros(1, 1, 8), t)) - math.log(8) / 8) < 1e-6
@@ -393,8 +406,8 @@ class WingLoss(_Loss):
 
     _fn = staticmethod(wing_loss)
 
-    def __init__(self, omega: float = 10.0, epsilon: float = 2.0):
-        super().__init__(omega=omega, epsilon=epsilon)
+    def __init__(self, omega: float = 10.0, epsilon: float = 2.0, keypoint_mean: bool = False):
+        super().__init__(omega=omega, epsilon=epsilon, keypoint_mean=keypoint_mean)
 
 
 class AdaptiveWingLoss(_Loss):
@@ -444,26 +457,87 @@ class KL1DLoss(_Loss):
         super().__init__(beta=beta, label_softmax=label_softmax, label_beta=label_beta)
 
 
-#: Loss modules by the short names used in configs and on the command line.
-LOSSES: dict[str, type[nn.Module]] = {
-    "mse": CoordinateMSELoss,
-    "l1": CoordinateL1Loss,
-    "smooth_l1": CoordinateSmoothL1Loss,
-    "wing": WingLoss,
-    "adaptive_wing": AdaptiveWingLoss,
-    "heatmap_mse": HeatmapMSELoss,
-    "ohkm": OHKMMSELoss,
-    "spatial_ce": SpatialSoftmaxCELoss,
-    "kl_1d": KL1DLoss,
+# ------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """One entry of :data:`LOSSES`: what the loss compares and how the networks set it.
+
+    ``kind`` is ``"coords"`` (``(N, K, D)`` coordinates in ``[-1, 1]`` input units),
+    ``"heatmaps"`` (``(N, K, H, W)``) or ``"simcc"`` (``(N, K, B)`` 1-D labels);
+    ``module`` the loss module; ``kwargs`` the settings :func:`get_loss` passes it.
+    """
+
+    kind: str
+    module: type[nn.Module]
+    kwargs: dict = field(default_factory=dict)
+
+
+#: The one loss registry: the names a model config's ``"loss"`` takes (and
+#: :func:`get_loss` accepts), with the settings used for kplearn's coordinates in
+#: ``[-1, 1]`` of the input, rescaled from the papers' pixels.
+LOSSES: dict[str, LossSpec] = {
+    "l2": LossSpec("coords", CoordinateMSELoss),  # DeepPose's squared error
+    "l1": LossSpec("coords", CoordinateL1Loss),
+    # beta 0.02: ~1 px of a 100 px input
+    "smooth_l1": LossSpec("coords", CoordinateSmoothL1Loss, {"beta": 0.02}),
+    "wing": LossSpec("coords", WingLoss, {"omega": 0.1, "epsilon": 0.02, "keypoint_mean": True}),
+    "mse": LossSpec("heatmaps", HeatmapMSELoss),  # MMPose's KeypointMSELoss
+    "ohkm": LossSpec("heatmaps", OHKMMSELoss),
+    "adaptive_wing": LossSpec("heatmaps", AdaptiveWingLoss),
+    "ce": LossSpec("heatmaps", SpatialSoftmaxCELoss),  # on heatmap logits
+    "kl_1d": LossSpec("simcc", KL1DLoss),
 }
 
 
 def get_loss(name: str, **kwargs) -> nn.Module:
-    """A loss module by short name (see :data:`LOSSES`).
+    """The loss module of :data:`LOSSES` by name, with its settings (``kwargs`` override them).
 
+    Examples
+    --------
     >>> get_loss("wing")
-    WingLoss(omega=10.0, epsilon=2.0)
+    WingLoss(omega=0.1, epsilon=0.02, keypoint_mean=True)
+    >>> get_loss("ohkm", topk=4)
+    OHKMMSELoss(topk=4)
     """
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
-    return LOSSES[name](**kwargs)
+    spec = LOSSES[name]
+    return spec.module(**{**spec.kwargs, **kwargs})
+
+
+def _names(kind: str) -> str:
+    return ", ".join(n for n, spec in LOSSES.items() if spec.kind == kind)
+
+
+def _by_kind(name: str, kind: str) -> nn.Module:
+    if name not in LOSSES:
+        raise ValueError(f"unknown {kind} loss {name!r}; choose from {_names(kind)}")
+    if LOSSES[name].kind != kind:
+        raise ValueError(
+            f"loss {name!r} compares {LOSSES[name].kind}, not {kind}; choose from {_names(kind)}"
+        )
+    return get_loss(name)
+
+
+def coordinate_loss(name: str, pred: Tensor, target: Tensor, weights: Tensor) -> Tensor:
+    """The coordinate loss ``name`` of :data:`LOSSES` on ``(N, K, 2)`` normalised coordinates.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pred = torch.zeros(2, 3, 2); target = torch.ones(2, 3, 2); w = torch.ones(2, 3)
+    >>> float(coordinate_loss("l1", pred, target, w))
+    1.0
+    >>> coordinate_loss("mse", pred, target, w)
+    Traceback (most recent call last):
+    ...
+    ValueError: loss 'mse' compares heatmaps, not coords; choose from l2, l1, smooth_l1, wing
+    """
+    return _by_kind(name, "coords")(pred, target, weights)
+
+
+def heatmap_loss(name: str, pred: Tensor, target: Tensor, weights: Tensor) -> Tensor:
+    """The heatmap loss ``name`` of :data:`LOSSES` on ``(N, K, H, W)`` maps, weights ``(N, K)``."""
+    return _by_kind(name, "heatmaps")(pred, target, weights)

@@ -1,8 +1,15 @@
 """Keypoint layouts: names, edges to draw, left/right flip pairs and OKS sigmas.
 
 Every array of keypoints in kplearn has a layout, and the layout is a
-:class:`Skeleton` registered by name (``"coco17"``, ``"faces68"``, ``"faces5"``,
-...). Left and right always mean the *subject's* left and right, as in COCO:
+:class:`Skeleton` registered by name. Every layout kplearn knows is defined here, so
+:func:`get_skeleton` finds it as soon as this module is imported:
+
+- ``"coco17"`` (COCO body), ``"mpii16"`` (MPII body), ``"faces68"`` (iBUG 300-W),
+  ``"faces5"`` (eyes, nose, mouth corners), ``"knee6"`` (knee radiograph landmarks);
+- the synthetic shapes' layouts (:data:`SHAPE_LAYOUTS`): ``"triangle3c"``, ``"quad4c"``,
+  ``"pentagon5c"``, ``"star10c"``, ``"checker3x3"``.
+
+Layouts read from a run directory or a file are registered when they are read. Left and right always mean the *subject's* left and right, as in COCO:
 on a frontal face the subject's right eye appears on the image's left.
 
 Examples
@@ -31,6 +38,9 @@ __all__ = [
     "COCO17",
     "FACES68",
     "FACES5",
+    "MPII16",
+    "KNEE6",
+    "SHAPE_LAYOUTS",
 ]
 
 
@@ -248,6 +258,104 @@ FACES5 = register_skeleton(
         parts=("eye", "eye", "nose", "mouth", "mouth"),
     )
 )
+
+
+# --- MPII 16 body joints -------------------------------------------------------
+# MPII's joint order (its own ids 0..15); r/l are the subject's right and left.
+_MPII_NAMES = (
+    "r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "pelvis", "thorax",
+    "upper_neck", "head_top", "r_wrist", "r_elbow", "r_shoulder", "l_shoulder", "l_elbow",
+    "l_wrist",
+)  # fmt: skip
+_MPII_EDGES = (
+    (0, 1), (1, 2), (2, 6), (6, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 9),
+    (7, 12), (12, 11), (11, 10), (7, 13), (13, 14), (14, 15),
+)  # fmt: skip
+# MPII defines no OKS sigmas; these are the values MMPose's MPII config adapts from COCO.
+_MPII_SIGMAS = (
+    0.089, 0.083, 0.107, 0.107, 0.083, 0.089, 0.026, 0.026, 0.026, 0.026,
+    0.062, 0.072, 0.179, 0.179, 0.072, 0.062,
+)  # fmt: skip
+_MPII_PARTS = ("leg",) * 6 + ("torso",) * 2 + ("head",) * 2 + ("arm",) * 6
+
+MPII16 = register_skeleton(
+    Skeleton(
+        name="mpii16",
+        keypoint_names=_MPII_NAMES,
+        edges=_MPII_EDGES,
+        flip_pairs=((0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)),
+        sigmas=_MPII_SIGMAS,
+        parts=_MPII_PARTS,
+    )
+)
+
+# --- knee radiograph ------------------------------------------------------------
+#: Six landmarks of a knee on an antero-posterior (AP) radiograph of a right knee (medial on
+#: the image's right): a point on the femoral shaft axis, the lowest points of the two femoral
+#: condyles, the outer corners of the tibial plateau and a point on the tibial shaft axis
+#: (:func:`kplearn.data.synthetic.make_xrays`).
+KNEE6 = register_skeleton(
+    Skeleton(
+        name="knee6",
+        keypoint_names=(
+            "femur_shaft",
+            "lateral_femoral_condyle",
+            "medial_femoral_condyle",
+            "lateral_tibial_plateau",
+            "medial_tibial_plateau",
+            "tibia_shaft",
+        ),
+        edges=((0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (1, 3), (2, 4)),
+        parts=("femur", "femur", "femur", "tibia", "tibia", "tibia"),
+    )
+)
+
+
+# --- synthetic shapes (kplearn.data.synthetic.make_shapes) ----------------------
+def _polygon_layout(name: str, n: int) -> Skeleton:
+    names = tuple(f"corner_{i}" for i in range(n)) + ("centre",)
+    edges = [(i, (i + 1) % n) for i in range(n)] + [(i, n) for i in range(n)]
+    flips = [(i, n - i) for i in range(1, n) if i < n - i]
+    return Skeleton(name, names, edges, flips, parts=("corner",) * n + ("centre",))
+
+
+def _star_layout() -> Skeleton:
+    names = (
+        tuple(f"tip_{i}" for i in range(5)) + tuple(f"inner_{i}" for i in range(5)) + ("centre",)
+    )
+    outline = []
+    for i in range(5):
+        outline += [(i, 5 + i), (5 + i, (i + 1) % 5)]
+    # Mirroring about the vertical swaps tip i with tip -i and inner i with inner 4 - i.
+    flips = [(1, 4), (2, 3), (5, 9), (6, 8)]
+    return Skeleton(
+        "star10c",
+        names,
+        outline + [(i, 10) for i in range(5)],
+        flips,
+        parts=("tip",) * 5 + ("inner",) * 5 + ("centre",),
+    )
+
+
+def _checker_layout() -> Skeleton:
+    names = tuple(f"corner_r{r}c{c}" for r in range(3) for c in range(3))
+    edges = [(3 * r + c, 3 * r + c + 1) for r in range(3) for c in range(2)]
+    edges += [(3 * r + c, 3 * (r + 1) + c) for r in range(2) for c in range(3)]
+    flips = [(3 * r, 3 * r + 2) for r in range(3)]
+    return Skeleton("checker3x3", names, edges, flips, parts=("corner",) * 9)
+
+
+#: The layout of each synthetic shape kind (see :mod:`kplearn.data.synthetic.shapes`).
+SHAPE_LAYOUTS: dict[str, Skeleton] = {
+    kind: register_skeleton(sk)
+    for kind, sk in (
+        ("triangle", _polygon_layout("triangle3c", 3)),
+        ("quad", _polygon_layout("quad4c", 4)),
+        ("pentagon", _polygon_layout("pentagon5c", 5)),
+        ("star", _star_layout()),
+        ("checkerboard", _checker_layout()),
+    )
+}
 
 
 def faces68_to_faces5(keypoints: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import json
 import re
 import textwrap
@@ -43,6 +44,14 @@ LESSONS = find_lessons(REPO / "notebooks") if (REPO / "notebooks").is_dir() else
 # those submissions get a short one (5 s is still ample for `import numpy` on a busy machine).
 LIMITS = {"cell_timeout": 20.0, "timeout": 120.0, "interrupt_grace": 2.0}
 LOOP_LIMITS = {"cell_timeout": 5.0, "timeout": 120.0, "interrupt_grace": 1.0}
+
+
+@functools.cache
+def tiny_reference():
+    """The reference run of the tiny fixture, made once (one kernel) for all tests here."""
+    from kplearn.assignments.protected import capture_reference
+
+    return capture_reference(read_assignment(TINY))
 
 
 # --- an independent reading of the markers (not kplearn's) ----------------------------
@@ -513,7 +522,7 @@ def test_find_source(tmp_path):
 def test_unreadable_submission_scores_zero_without_raising(tmp_path):
     junk = tmp_path / "01_tiny.ipynb"
     junk.write_text("this is not a notebook")
-    report = grade_submission(junk, TINY, **LIMITS)
+    report = grade_submission(junk, TINY, **LIMITS, reference=tiny_reference())
     assert report.error and "not a readable notebook" in report.error
     assert report.total == 0 and report.max_total == 6
     assert {r.status for r in report.exercises.values()} == {"not_run"}
@@ -529,7 +538,7 @@ def _statuses(report):
 
 
 def test_instructor_notebook_gets_full_marks():
-    report = grade_submission(TINY, TINY, **LIMITS)
+    report = grade_submission(TINY, TINY, **LIMITS, reference=tiny_reference())
     assert report.error is None
     assert (report.total, report.max_total) == (6, 6)
     assert set(_statuses(report).values()) == {"passed"}
@@ -546,8 +555,12 @@ def test_instructor_notebook_gets_full_marks():
 
 def test_untouched_student_notebook_gets_zero(tmp_path):
     (path,) = release([TINY], tmp_path, progress=False)
-    report = grade_submission(path, TINY, **LIMITS)
-    assert report.error is None and report.warnings == []
+    report = grade_submission(path, TINY, **LIMITS, reference=tiny_reference())
+    # ex2 is a value (no function to check outside the kernel): the report says so.
+    assert report.error is None and report.warnings == [
+        "checked in the kernel only: ex2 (it reads centroid, which the notebook computes with "
+        "the student's code)"
+    ]
     assert report.total == 0
     assert _statuses(report) == {"ex1": "error", "ex2": "failed", "ex3": "error"}
     assert "NotImplementedError: Exercise 1" in report.exercises["ex1"].message
@@ -579,7 +592,9 @@ GRADING_MATRIX = {
 def test_grading_matrix(name):
     total, statuses = GRADING_MATRIX[name]
     limits = LOOP_LIMITS if "loop" in name else LIMITS
-    report = grade_submission(SUBMISSIONS / f"{name}.ipynb", TINY, **limits)
+    report = grade_submission(
+        SUBMISSIONS / f"{name}.ipynb", TINY, **limits, reference=tiny_reference()
+    )
     assert report.error is None
     assert _statuses(report) == statuses
     assert report.total == total
@@ -593,7 +608,7 @@ def test_a_cell_rewriting_later_cells_cannot_fake_a_pass(tmp_path):
         2
     ].source += "\nget_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"
     nbformat.write(nb, tmp_path / "01_tiny.ipynb")
-    report = grade_submission(tmp_path / "01_tiny.ipynb", TINY, **LIMITS)
+    report = grade_submission(tmp_path / "01_tiny.ipynb", TINY, **LIMITS, reference=tiny_reference())
     assert report.total == 0
     assert set(_statuses(report).values()) == {"error"}
     assert "did not run to its end" in report.exercises["ex2"].message
@@ -601,11 +616,12 @@ def test_a_cell_rewriting_later_cells_cannot_fake_a_pass(tmp_path):
 
 def test_the_notebook_time_limit_stops_a_loop():
     report = grade_submission(
-        SUBMISSIONS / "loop.ipynb", TINY, cell_timeout=300, timeout=7, interrupt_grace=1
+        SUBMISSIONS / "loop.ipynb", TINY, cell_timeout=300, timeout=7, interrupt_grace=1,
+        reference=tiny_reference(),
     )
     assert _statuses(report) == {"ex1": "passed", "ex2": "passed", "ex3": "timeout"}
     assert report.total == 3
-    assert report.seconds < 30
+    assert report.seconds < 60  # 7 s of notebook, then the protected checks
 
 
 # --- command line -------------------------------------------------------------------------
@@ -664,13 +680,18 @@ def _shortest_lesson():
     return next(lesson for lesson in LESSONS if lesson.number == 1)
 
 
+@pytest.mark.slow
 def test_grade_a_real_lesson(tmp_path):
+    from kplearn.assignments import grade_submissions
+
     lesson = _shortest_lesson()
-    full = grade_submission(lesson.path, lesson.path, cell_timeout=600)
+    (tmp_path / "src").mkdir()
+    source = tmp_path / "src" / lesson.path.name
+    source.write_bytes(lesson.path.read_bytes())  # a copy: grading never touches notebooks/
+    (student,) = release([source], tmp_path / "student", progress=False)
+    full, zero = grade_submissions([source, student], source=source, cell_timeout=600, progress=False)
     assert full.error is None
     assert full.total == full.max_total, full.table()
-    (student,) = release([lesson.path], tmp_path, progress=False)
-    zero = grade_submission(student, lesson.path, cell_timeout=600)
     assert zero.error is None and zero.total == 0, zero.table()
     assert all(r.status in ("failed", "error") for r in zero.exercises.values()), zero.table()
     a = read_assignment(lesson.path)

@@ -60,7 +60,7 @@ def test_evaluate_json_prints_face_metrics(run_dir, capsys):
     assert main(["evaluate", str(run_dir), "--data", "synthetic-faces", "--n", "32", "--image-size", "64",
                  "--split", "val", "--json"]) == 0  # fmt: skip
     metrics = json.loads(capsys.readouterr().out)
-    assert {"nme", "failure_rate", "pck@0.05", "pck@0.1", "auc"} <= set(metrics)
+    assert {"nme", "failure_rate", "pck@0.05", "pck@0.1", "auc_ced@0.1"} <= set(metrics)
     assert metrics["n"] == 8
 
 

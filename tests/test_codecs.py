@@ -217,7 +217,7 @@ def test_argmax_ties_first_in_row_major_order():
 
 
 @pytest.mark.parametrize("method", DECODE_METHODS)
-def test_invalid_maps_decode_to_nan(method):
+def test_invalid_maps_decode_to_nan_with_score_0(method):
     hm = np.zeros((2, 3, 64, 48))
     hm[0, 1] = -0.25
     hm[1, 2, 30, 20] = 0.9
@@ -226,7 +226,9 @@ def test_invalid_maps_decode_to_nan(method):
     valid[1, 2] = True
     np.testing.assert_array_equal(np.isnan(kp).all(-1), ~valid)
     np.testing.assert_array_equal(np.isnan(kp).any(-1), ~valid)
-    assert s[0, 1] == -0.25 and s[0, 0] == 0.0 and s[1, 2] == pytest.approx(0.9)
+    # an all-negative map and an all-zero one: no peak, so NaN with score 0 (not the maximum)
+    assert s[0, 1] == 0.0 and s[0, 0] == 0.0 and s[1, 2] == pytest.approx(0.9)
+    assert np.count_nonzero(s) == 1
     kt, st_ = decode_heatmaps_torch(torch.from_numpy(hm), IN, method)
     np.testing.assert_array_equal(torch.isnan(kt).all(-1).numpy(), ~valid)
     np.testing.assert_allclose(st_.numpy(), s)
@@ -597,3 +599,166 @@ def test_benchmark_quick_smoke(capsys):
     mod.main(["--quick"])
     out = capsys.readouterr().out
     assert "unbiased   dark" in out and "maps/s" in out
+
+
+# ---------------------------------------------------------------------- codec objects
+
+
+def test_heatmap_codec_is_the_functions_with_its_settings():
+    from kplearn.codecs import HeatmapCodec
+
+    rng = np.random.default_rng(5)
+    kp = np.concatenate([rng.uniform(10, 180, (3, 4, 2)), rng.integers(0, 3, (3, 4, 1))], -1)
+    codec = HeatmapCodec(IN, HM, sigma=1.5, encoding="msra", decoder="quarter", blur_kernel=5)
+    hm, w = codec.encode(kp)
+    ref, ref_w = encode_heatmaps(kp, IN, HM, 1.5, "msra")
+    np.testing.assert_array_equal(hm, ref)
+    np.testing.assert_array_equal(w, ref_w)
+    noisy = hm + rng.normal(0, 0.01, hm.shape)
+    xy, sc = codec.decode(noisy)
+    ref_xy, ref_sc = decode_heatmaps(noisy, IN, "quarter", "msra", blur_kernel=5)
+    np.testing.assert_array_equal(xy, ref_xy)
+    np.testing.assert_array_equal(sc, ref_sc)
+    # tensors in, tensors out: the torch twins with the same settings
+    dark = HeatmapCodec(IN, HM, sigma=1.5, blur_kernel=5)
+    ht, wt = dark.encode(torch.as_tensor(kp))
+    assert ht.dtype == torch.float64
+    ref_t, _ = encode_heatmaps_torch(torch.as_tensor(kp), IN, HM, 1.5, "unbiased", torch.float64)
+    assert torch.equal(ht, ref_t)
+    xt, st_ = dark.decode(ht)
+    ref_xt, ref_st = decode_heatmaps_torch(ht, IN, "dark", "unbiased", blur_kernel=5)
+    torch.testing.assert_close(xt, ref_xt, rtol=0, atol=0, equal_nan=True)
+    assert torch.equal(st_, ref_st)
+
+
+def test_heatmap_codec_blur_default_config_round_trip_and_errors():
+    import json
+
+    from kplearn.codecs import HeatmapCodec
+
+    # DARK's blur follows sigma unless given: 11 taps for sigma 2, 7 for 1.5
+    assert HeatmapCodec(IN, HM).blur_kernel == 11
+    assert HeatmapCodec(IN, HM, sigma=1.5).blur_kernel == 7
+    codec = HeatmapCodec.from_stride((64, 48), 4, sigma=3.0, decoder="argmax")
+    assert codec.heatmap_size == (16, 12) and codec.stride == (4.0, 4.0)
+    cfg = json.loads(json.dumps(codec.to_config()))
+    assert cfg == {"type": "heatmap", "input_size": [64, 48], "heatmap_size": [16, 12],
+                   "sigma": 3.0, "encoding": "unbiased", "decoder": "argmax",
+                   "blur_kernel": 17}  # fmt: skip
+    assert HeatmapCodec.from_config(cfg) == codec
+    with pytest.raises(ValueError, match="unknown keys 'sigm'"):
+        HeatmapCodec.from_config({**cfg, "sigm": 2})
+    with pytest.raises(ValueError, match="missing 'heatmap_size'"):
+        HeatmapCodec.from_config({"input_size": [64, 48]})
+    with pytest.raises(ValueError, match="type 'simcc'"):
+        HeatmapCodec.from_config({**cfg, "type": "simcc"})
+    with pytest.raises(ValueError, match="must be a dict"):
+        HeatmapCodec.from_config([64, 48])
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        HeatmapCodec(IN, HM, decoder="darkk")
+    with pytest.raises(ValueError, match="encoding must be one of"):
+        HeatmapCodec(IN, HM, encoding="MSRA")
+    with pytest.raises(ValueError, match="sigma"):
+        HeatmapCodec(IN, HM, sigma=0.0)
+    with pytest.raises(ValueError, match="blur_kernel must be odd"):
+        HeatmapCodec(IN, HM, blur_kernel=4)
+    with pytest.raises(ValueError, match="not a multiple of stride 4"):
+        HeatmapCodec.from_stride((66, 64), 4)
+    with pytest.raises(ValueError, match=r"do not match the codec's heatmap size \(48, 64\)"):
+        codec = HeatmapCodec(IN, HM)
+        codec.decode(np.zeros((1, 48, 64)))  # (H, W) given the wrong way round
+
+
+def test_simcc_codec_is_the_functions_with_its_settings():
+    import json
+
+    from kplearn.codecs import SimCCCodec
+
+    kp = np.array([[[60.3, 40.8, 2.0], [10.0, 10.0, 0.0]]])
+    codec = SimCCCodec((128, 96), sigma=4.0, split_ratio=2.0, decoder="expectation")
+    assert codec.bins == (256, 192)
+    tx, ty, w = codec.encode(kp)
+    rx, ry, rw = encode_simcc(kp, (128, 96), sigma=4.0, split_ratio=2.0)
+    assert np.array_equal(tx, rx) and np.array_equal(ty, ry) and np.array_equal(w, rw)
+    xy, s = codec.decode(torch.as_tensor(tx), ty)
+    np.testing.assert_allclose(xy[0, 0], [60.3, 40.8], atol=1e-4)
+    # no peak: NaN with score 0, as for heatmaps
+    assert np.isnan(xy[0, 1]).all() and s[0, 1] == 0.0
+    assert SimCCCodec.from_config(json.loads(json.dumps(codec.to_config()))) == codec
+    with pytest.raises(ValueError, match="unknown keys 'bins'"):
+        SimCCCodec.from_config({**codec.to_config(), "bins": 3})
+    with pytest.raises(ValueError, match="do not match the codec's"):
+        codec.decode(tx[..., :-1], ty)
+    with pytest.raises(ValueError, match="beta must be a positive"):
+        SimCCCodec((128, 96), beta=0)
+
+
+def test_invalid_maps_are_nan_with_score_0_through_predict():
+    """A network whose maps have no positive value for some keypoints: the one rule end to end."""
+    from kplearn.models import build_model
+    from kplearn.train.predict import predict
+
+    net = build_model("heatmap", "faces5", input_size=(64, 64), preset="fast")
+
+    class Fixed(type(net)):
+        def forward(self, x):
+            hm = torch.full((x.shape[0], 5, 16, 16), -0.5) + 0 * x.mean()
+            hm[:, 0, 8, 4] = 1.0  # keypoint 0 has a peak; 1..4 have none
+            return {"heatmaps": hm}
+
+    fixed = Fixed(net.config)
+    kp, scores = predict(fixed, [np.zeros((64, 64, 3), np.uint8)], flip_test=False,
+                         return_scores=True)  # fmt: skip
+    # heatmap pixel (4, 8) at stride 4 on the unbiased grid: x = 4 * 4 + 1.5, y = 8 * 4 + 1.5
+    np.testing.assert_allclose(kp[0, 0], [17.5, 33.5, 2.0])
+    assert np.isnan(kp[0, 1:, :2]).all() and np.all(kp[0, 1:, 2] == 0)
+    assert scores[0, 0] == 1.0 and np.all(scores[0, 1:] == 0)
+    # the network's own decode, the codec and the metrics agree on it
+    xy, s = fixed.decode(fixed(torch.zeros(1, 3, 64, 64)))
+    assert np.isnan(xy[0, 1:]).all() and np.all(s[0, 1:] == 0)
+    from kplearn.metrics import pck
+
+    gt = np.zeros((1, 5, 3))
+    gt[0, :, :2], gt[0, :, 2] = kp[0, 0, :2], 2
+    assert pck(kp, gt, normalizer=10.0, threshold=0.1, average="pooled") == pytest.approx(0.2)
+
+
+def test_networks_decode_and_encode_with_the_codec_of_their_config():
+    from kplearn.codecs import HeatmapCodec
+    from kplearn.models import build_model, gaussian_targets
+
+    net = build_model("heatmap", "faces5", input_size=(64, 48), preset="fast", sigma=1.5)
+    assert net.codec == HeatmapCodec((64, 48), (16, 12), sigma=1.5, decoder="dark")
+    kp = torch.tensor([[[[20.0, 30.0, 2.0]] * 5]])
+    t, w = net.targets(kp)
+    ref, ref_w = gaussian_targets(kp, (64, 48), (16, 12), 1.5)
+    assert torch.equal(t, ref) and torch.equal(w, ref_w)
+    rng = torch.Generator().manual_seed(0)
+    out = {"heatmaps": torch.rand(2, 5, 12, 16, generator=rng)}
+    for decoder in ("argmax", "softargmax"):
+        net.config["decoder"] = decoder  # the codec follows the config
+        xy, _ = net.decode(out)
+        ref_xy, _ = decode_heatmaps(out["heatmaps"].numpy(), (64, 48), decoder, blur_kernel=7)
+        np.testing.assert_allclose(xy, ref_xy, atol=1e-5)
+
+
+def test_a_run_stores_the_codec_and_refuses_one_that_disagrees(tmp_path):
+    import json
+
+    from kplearn.codecs import HeatmapCodec
+    from kplearn.models import build_model
+    from kplearn.train.checkpoint import load_checkpoint, save_checkpoint
+
+    net = build_model("heatmap", "faces5", input_size=(64, 64), preset="fast", decoder="quarter")
+    save_checkpoint(net, tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    stored = {k: v for k, v in cfg["codec"].items() if k != "kind"}
+    assert HeatmapCodec.from_config(stored) == HeatmapCodec(
+        (64, 64), (16, 16), 1.5, decoder="quarter"
+    )
+    model, _ = load_checkpoint(tmp_path)
+    assert model.codec == net.codec
+    cfg["codec"]["blur_kernel"] = 3
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="config.json.*'codec'.*disagrees"):
+        load_checkpoint(tmp_path)

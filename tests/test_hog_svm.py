@@ -247,7 +247,7 @@ def test_bad_parameters():
 
 
 def test_drawings(trained, faces):
-    from kplearn.viz.classical import plot_cascade, plot_peaks, plot_response_maps
+    from kplearn.viz.classical import plot_cascade, plot_response_maps
 
     _, test = faces
     img, truth = test[0].image, test[0].keypoints[0]
@@ -256,10 +256,15 @@ def test_drawings(trained, faces):
     assert [ax.get_title() for ax in panels] == [f"36: {trained.skeleton.keypoint_names[36]}",
                                                  f"45: {trained.skeleton.keypoint_names[45]}"]
     assert panels[0].get_xlabel() == "x (px)"
-    assert len(plot_peaks(trained, img, truth=truth).axes) == 2
     # mean shape, robust start, and one panel per kernel width
     assert len(plot_cascade(trained, img).axes) == 2 + len(trained.fit_radii)
     with pytest.raises(ValueError, match="give 1 to 6 indices"):
         plot_response_maps(trained, img, keypoints=[99])
     with pytest.raises(ValueError, match="truth"):
-        plot_peaks(trained, img, truth=np.zeros((5, 2)))
+        plot_cascade(trained, img, truth=np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="truth"):
+        plot_response_maps(trained, img, truth=np.zeros((5, 2)))
+    # The truth is drawn as one marker per panel, at the keypoint.
+    fig = plot_response_maps(trained, img, keypoints=[36], truth=truth)
+    marker = [ln for ln in fig.axes[0].lines if ln.get_label() == "truth"][0]
+    assert marker.get_xydata().tolist() == [truth[36, :2].tolist()]

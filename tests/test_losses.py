@@ -231,18 +231,34 @@ def test_modules_equal_functions_and_registry():
     ]
     for module, fn, p, q in pairs:
         assert torch.equal(module(p, q, w), fn(p, q, w)), type(module).__name__
-    assert set(L.LOSSES) >= {
-        "mse",
-        "l1",
-        "smooth_l1",
-        "wing",
-        "adaptive_wing",
-        "heatmap_mse",
-        "ohkm",
-    }
+    kinds = {name: spec.kind for name, spec in L.LOSSES.items()}
+    assert kinds == {"l2": "coords", "l1": "coords", "smooth_l1": "coords", "wing": "coords",
+                     "mse": "heatmaps", "ohkm": "heatmaps", "adaptive_wing": "heatmaps",
+                     "ce": "heatmaps", "kl_1d": "simcc"}  # fmt: skip
     assert isinstance(L.get_loss("ohkm", topk=3), L.OHKMMSELoss)
     with pytest.raises(ValueError, match="unknown loss"):
         L.get_loss("focal")
+
+
+def test_registry_losses_are_the_functions_with_the_network_settings():
+    rng = torch.Generator().manual_seed(0)
+    p, q = torch.rand(2, 5, 2, generator=rng), torch.rand(2, 5, 2, generator=rng)
+    h1, h2 = torch.rand(2, 5, 4, 4, generator=rng), torch.rand(2, 5, 4, 4, generator=rng)
+    w = torch.tensor([[1.0, 0, 1, 1, 1], [1, 1, 1, 0, 1]])
+    assert torch.equal(L.coordinate_loss("l2", p, q, w), L.coordinate_mse(p, q, w))
+    assert torch.equal(L.coordinate_loss("l1", p, q, w), L.l1(p, q, w))
+    assert torch.equal(L.coordinate_loss("smooth_l1", p, q, w), L.smooth_l1(p, q, w, beta=0.02))
+    # wing in [-1, 1] units: omega 0.1, epsilon 0.02, and the sum over keypoints made a mean
+    wing = L.wing_loss(p, q, w, omega=0.1, epsilon=0.02) / 5
+    assert torch.equal(L.coordinate_loss("wing", p, q, w), wing)
+    assert torch.equal(L.heatmap_loss("mse", h1, h2, w), L.heatmap_mse(h1, h2, w))
+    assert torch.equal(L.heatmap_loss("ce", h1, h2, w), L.spatial_softmax_ce(h1, h2, w))
+    with pytest.raises(ValueError, match="'mse' compares heatmaps, not coords"):
+        L.coordinate_loss("mse", p, q, w)
+    with pytest.raises(ValueError, match="'l1' compares coords, not heatmaps"):
+        L.heatmap_loss("l1", h1, h2, w)
+    with pytest.raises(ValueError, match="unknown heatmaps loss 'focal'"):
+        L.heatmap_loss("focal", h1, h2, w)
 
 
 def test_bad_inputs_raise_clear_errors():

@@ -361,16 +361,16 @@ def test_face_metrics_hand_worked():
     for i, err in enumerate([2.0, 8.0, 20.0]):  # NME 0.02, 0.08, 0.2 (inter-ocular 100)
         pred[i] += [err * 0.6, err * 0.8]
     m = face_metrics(pred, gt)
-    assert list(m) == ["nme", "failure_rate", "pck@0.05", "pck@0.1", "auc"]
+    assert list(m) == ["nme", "failure_rate", "pck@0.05", "pck@0.1", "auc_ced@0.1"]
     assert m["nme"] == pytest.approx(0.1)
     assert m["failure_rate"] == pytest.approx(1 / 3)
     assert m["pck@0.05"] == pytest.approx(1 / 3)
     assert m["pck@0.1"] == pytest.approx(2 / 3)
-    assert m["auc"] == pytest.approx((0.8 + 0.2 + 0.0) / 3)
+    assert m["auc_ced@0.1"] == pytest.approx((0.8 + 0.2 + 0.0) / 3)
     # the AUC is the CED area on [0, 0.1]: check against a fine trapezoid
     grid = np.linspace(0, 0.1, 10001)
     ced = np.array([np.mean(np.array([0.02, 0.08, 0.2]) <= e) for e in grid])
-    assert m["auc"] == pytest.approx(
+    assert m["auc_ced@0.1"] == pytest.approx(
         np.sum((ced[1:] + ced[:-1]) / 2 * np.diff(grid)) / 0.1, abs=1e-3
     )
 
@@ -386,7 +386,7 @@ def test_face_metrics_faces5_and_missing_predictions():
     assert m["nme"] == np.inf
     assert m["failure_rate"] == pytest.approx(0.5)
     assert m["pck@0.05"] == pytest.approx((5 + 4) / 10)  # every landmark has 2 instances
-    assert m["auc"] == pytest.approx((0.7 + 0.0) / 2)
+    assert m["auc_ced@0.1"] == pytest.approx((0.7 + 0.0) / 2)
     with pytest.raises(ValueError, match="faces68 or faces5"):
         face_metrics(np.zeros((1, 17, 2)), np.zeros((1, 17, 3)))
 
@@ -399,13 +399,13 @@ def test_body_metrics_hand_worked():
     pred[0] += [3.0, 4.0]  # 5 px: 0.05 of 100 (a miss at 0.05, strict)
     pred[1] += [0.0, 2.0]  # 2 px: 0.025 of 80
     m = body_metrics(pred, gt, boxes)
-    assert list(m) == ["pck@0.05", "pck@0.1", "auc", "epe"]
+    assert list(m) == ["pck@0.05", "pck@0.1", "auc_pck@0.2", "epe"]
     # keypoints 0..7: only sample 0 (miss at 0.05); 8..16: one miss, one hit
     assert m["pck@0.05"] == pytest.approx((8 * 0.0 + 9 * 0.5) / 17)
     assert m["pck@0.1"] == pytest.approx(1.0)
     auc_kp_0_7 = (0.2 - 0.05) / 0.2
     auc_kp_8_16 = ((0.2 - 0.05) / 0.2 + (0.2 - 0.025) / 0.2) / 2
-    assert m["auc"] == pytest.approx((8 * auc_kp_0_7 + 9 * auc_kp_8_16) / 17)
+    assert m["auc_pck@0.2"] == pytest.approx((8 * auc_kp_0_7 + 9 * auc_kp_8_16) / 17)
     assert m["epe"] == pytest.approx((17 * 5 + 9 * 2) / 26)
     pred[1, 10] = np.nan
     m = body_metrics(pred, gt, boxes)

@@ -82,9 +82,9 @@ def trained(faces):
 
 def test_each_stage_reduces_training_error(trained, faces):
     train, _ = faces
-    gt = train.keypoints_array()
-    works, _ = trained._training_frames([s.image for s in train], gt)
-    from kplearn.classical.localiser import image_box, to_work, work_matrix
+    from kplearn.classical.localiser import image_box, to_work, work_frames, work_matrix
+
+    works, _ = work_frames(train, trained.work_size)
 
     errors = []
     for w, s in zip(works, train, strict=True):

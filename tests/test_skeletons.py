@@ -88,3 +88,36 @@ def test_bad_layouts_are_refused():
         register_skeleton(Skeleton("coco17", ("a",)))
     with pytest.raises(ValueError, match=r"expected shape \(\.\.\., 68"):
         faces68_to_faces5(np.zeros((67, 3)))
+
+
+def _run(code: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_every_layout_resolves_after_importing_only_the_skeletons_module():
+    # Every layout any kplearn module registers, found by importing the whole package ...
+    everything = _run(
+        "import importlib, pkgutil, kplearn\n"
+        "for m in pkgutil.walk_packages(kplearn.__path__, 'kplearn.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "from kplearn.skeletons import list_skeletons\n"
+        "print(' '.join(list_skeletons()))\n"
+    ).split()
+    assert {"coco17", "mpii16", "faces68", "faces5", "knee6", "triangle3c", "checker3x3"} <= set(everything)
+    # ... resolves in a fresh interpreter that imported kplearn.skeletons and nothing else of kplearn.
+    out = _run(
+        "import sys\n"
+        "from kplearn.skeletons import get_skeleton\n"
+        f"names = {everything!r}\n"
+        "print(' '.join(f'{n}:{get_skeleton(n).num_keypoints}' for n in names))\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('kplearn'))))\n"
+    ).splitlines()
+    resolved = dict(item.split(":") for item in out[0].split())
+    assert sorted(resolved) == sorted(everything)
+    assert resolved["mpii16"] == "16" and resolved["knee6"] == "6" and resolved["star10c"] == "11"
+    assert out[1].split() == ["kplearn", "kplearn.skeletons"]

@@ -379,7 +379,7 @@ def test_missing_run_directory_is_a_clear_error(tmp_path):
 def test_evaluate_faces_reports_face_metrics(trained_run, faces):
     loc, _ = trained_run
     m = evaluate(loc, faces[32:])
-    assert {"nme", "failure_rate", "pck@0.05", "pck@0.1", "auc"} <= set(m)
+    assert {"nme", "failure_rate", "pck@0.05", "pck@0.1", "auc_ced@0.1"} <= set(m)
     assert m["n"] == 8 and m["flip_test"] is True
 
 

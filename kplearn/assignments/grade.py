@@ -28,8 +28,8 @@ and to warn when the submission came from another version of it.
 The grader executes the submission's code with the grader's permissions:
 grade untrusted work in a container or an account that can read nothing else.
 
-Example
--------
+Examples
+--------
 >>> report = grade_submission("alice/04_metrics.ipynb", "notebooks/04_metrics.ipynb")  # doctest: +SKIP
 >>> print(report.table())  # doctest: +SKIP
 """
@@ -37,8 +37,12 @@ Example
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -46,6 +50,8 @@ from pathlib import Path
 
 import nbformat
 
+from kplearn.assignments import isolation
+from kplearn.assignments.isolation import LibrarySnapshot
 from kplearn.assignments.kernel import KernelSession, KernelStartError, sentinel_line
 from kplearn.assignments.markup import (
     Assignment,
@@ -54,6 +60,7 @@ from kplearn.assignments.markup import (
     read_assignment,
     read_notebook,
 )
+from kplearn.assignments.protected import Reference, capture_reference, plan_checks, run_checks
 from kplearn.assignments.release import METADATA_KEY
 
 __all__ = [
@@ -76,6 +83,9 @@ _KERNEL_ENV = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "KPLEARN_GRADING": "1",
 }
+#: Default address-space limit of a kernel (bytes); ``--memory`` on the command line.
+DEFAULT_MEMORY = 8 * 1024**3
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-+>\s*(\d+)\s?(.*)$")
 _MESSAGE_CHARS = 300
@@ -136,6 +146,7 @@ class GradingPlan:
     tests: dict[int, str]
     hidden_lines: dict[str, set[int]]
     warnings: list[str]
+    counts: dict[int, int] = field(default_factory=dict)
 
 
 def _kplearn_meta(cell) -> dict:
@@ -192,42 +203,53 @@ def build_graded_notebook(
             warnings.append(f"cell {j + 1} holds injected parameters; it was left out")
             dropped.add(j)
 
-    # Student cells that carry a grade id: the first one of each known id is replaced.
-    placed: dict[str, int] = {}
+    # Student cells that claim a test: by metadata grade id, or by a first line naming it
+    # ("# Test ex2 (2 points)"). The one that counts is picked with the grader's own copy
+    # of the test's source (a pasted copy elsewhere in the notebook is an ordinary cell):
+    # an unchanged copy after the exercise's solution cell, else any unchanged copy, else
+    # the first claimant after the solution, else the first.
+    from kplearn.assignments.markup import test_source
+
+    claims: dict[str, list[int]] = {}
     for j, cell in enumerate(student):
+        if j in dropped or cell.cell_type != "code":
+            continue
         gid = _kplearn_meta(cell).get("grade_id")
-        if gid is None or j in dropped:
-            continue
-        if not isinstance(gid, str) or gid not in known:
-            warnings.append(
-                f"cell {j + 1} has grade id {gid!r}, which the lesson does not have; "
-                "it runs as an ordinary cell"
-            )
-        elif gid in placed:
-            warnings.append(f"cell {j + 1} repeats test {gid!r}; it runs as an ordinary cell")
-        else:
-            placed[gid] = j
-            continue
-        cell.metadata["kplearn"] = {
-            k: v for k, v in _kplearn_meta(cell).items() if k not in ("grade_id", "points")
-        }
-    # Then code cells whose first line names a test ("# Test ex2 (2 points)"), as the
-    # instructor may mark tests that way.
-    claimed = set(placed.values())
-    for j, cell in enumerate(student):
-        if (
-            cell.cell_type != "code"
-            or j in claimed
-            or j in dropped
-            or _kplearn_meta(cell).get("grade_id")
-        ):
+        if gid is not None:
+            if not isinstance(gid, str) or gid not in known:
+                warnings.append(
+                    f"cell {j + 1} has grade id {gid!r}, which the lesson does not have; "
+                    "it runs as an ordinary cell"
+                )
+                continue
+            claims.setdefault(gid, []).append(j)
             continue
         try:
             header = parse_test_header(cell.source)
         except MarkupError:
             header = None
-        if header is not None and header[0] in known and header[0] not in placed:
-            placed[header[0]] = j
+        if header is not None and header[0] in known:
+            claims.setdefault(header[0], []).append(j)
+    placed: dict[str, int] = {}
+    for gid, js in claims.items():
+        test = assignment.test(gid)
+        full = src.cells[test.index].source
+        sources = {full.strip(), test_source(full, test).strip()}
+        solution_at = [
+            j for j, cell in enumerate(student)
+            if _kplearn_meta(cell).get("exercise") == gid and _kplearn_meta(cell).get("solution")
+        ]
+        after = [j for j in js if not solution_at or j > solution_at[0]]
+        same = [j for j in js if student[j].source.strip() in sources]
+        ranked = [j for j in after if j in same] or same or after or js
+        placed[gid] = ranked[0]
+        for j in js:
+            if j != ranked[0]:
+                warnings.append(f"cell {j + 1} repeats test {gid!r}; it runs as an ordinary cell")
+                student[j].metadata["kplearn"] = {
+                    k: v for k, v in _kplearn_meta(student[j]).items()
+                    if k not in ("grade_id", "points")
+                }
 
     param_j = next(
         (
@@ -427,8 +449,19 @@ def grade_submission(
     interrupt_grace: float = 5.0,
     max_restarts: int = 3,
     executed_path: str | Path | None = None,
+    memory: int | None = DEFAULT_MEMORY,
+    reference: Reference | None = None,
+    threads: int = 1,
+    scratch_base: str | Path | None = None,
+    snapshot: LibrarySnapshot | None = None,
+    submission_nb=None,
+    job_token: str | None = None,
 ) -> GradeReport:
     """Execute one submission with the instructor's tests and score it.
+
+    This runs the kernel as a child of the calling process; to grade work you
+    do not trust, use :func:`grade_submissions`, which grades each submission in
+    a worker process it watches (and survives).
 
     Parameters
     ----------
@@ -446,7 +479,9 @@ def grade_submission(
     parameters : dict, optional
         Overrides of the lesson's parameters cell (default: the lesson's own values).
     workdir : path, optional
-        Working directory of the kernel (default: the instructor notebook's folder).
+        A folder of files the lesson needs: copied into the submission's
+        scratch working folder (default: nothing; the kernel never runs in the
+        instructor's folder).
     kernel_name : str
         Kernel spec to run the submission in.
     interrupt_grace : float
@@ -456,6 +491,23 @@ def grade_submission(
         Kernel restarts allowed; after that the remaining tests are not run.
     executed_path : path, optional
         Where to write the executed graded notebook (it shows the hidden tests).
+    memory : int, optional
+        Address-space limit of the kernel and of the student process, in bytes
+        (``None``: no limit).
+    reference : Reference, optional
+        The reference run of the lesson (:func:`~kplearn.assignments.protected.capture_reference`);
+        made here when not given (it costs one run of the instructor notebook).
+    threads : int
+        ``OMP_NUM_THREADS`` of the kernel.
+    scratch_base : path, optional
+        Where the submission's scratch folder is made (default: the system's temp folder).
+    snapshot : LibrarySnapshot, optional
+        The library copied into the scratch folder (default: the installed kplearn, read now).
+    submission_nb : nbformat.NotebookNode, optional
+        The submission already read (``submission`` then only names it).
+    job_token : str, optional
+        The environment token of this submission's processes
+        (:data:`~kplearn.assignments.isolation.TOKEN_VARIABLE`; default: a new one).
 
     Returns
     -------
@@ -464,16 +516,17 @@ def grade_submission(
     start = time.perf_counter()
     submission = Path(submission)
     assignment = source if isinstance(source, Assignment) else read_assignment(source)
-    if not submission.is_file():
+    if submission_nb is None and not submission.is_file():
         raise FileNotFoundError(f"submission {submission} does not exist")
     if cell_timeout <= 0 or timeout <= 0:
         raise ValueError(
             f"time limits must be positive, got cell {cell_timeout}, notebook {timeout}"
         )
-    try:
-        submission_nb = read_notebook(submission)
-    except ValueError as err:
-        return _empty_report(submission, assignment, time.perf_counter() - start, str(err))
+    if submission_nb is None:
+        try:
+            submission_nb = read_notebook(submission)
+        except ValueError as err:
+            return _empty_report(submission, assignment, time.perf_counter() - start, str(err))
 
     warnings = _metadata_warnings(submission_nb, assignment)
     token = secrets.token_hex(16)
@@ -491,29 +544,64 @@ def grade_submission(
     results = {
         t.grade_id: ExerciseResult(t.grade_id, 0, t.points, "not_run") for t in assignment.tests
     }
-    if workdir is None:
-        workdir = assignment.path.parent if assignment.path is not None else Path.cwd()
+    snapshot = snapshot or LibrarySnapshot()
+    if reference is None:
+        reference = capture_reference(
+            assignment, parameters=parameters, cell_timeout=cell_timeout,
+            scratch_base=scratch_base, snapshot=snapshot, memory=memory, kernel_name=kernel_name,
+        )
+    base = Path(scratch_base) if scratch_base is not None else Path(tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
+    scratch = isolation.make_scratch(base, snapshot)
+    if workdir is not None:
+        shutil.copytree(workdir, scratch / "work", dirs_exist_ok=True)
+    job_token = job_token or secrets.token_hex(16)
+    env = isolation.scrubbed_env(
+        scratch, token=job_token, extra={**_KERNEL_ENV, "OMP_NUM_THREADS": str(max(1, threads))}
+    )
     kernel = KernelSession(
-        workdir, _KERNEL_ENV, kernel_name=kernel_name, interrupt_grace=interrupt_grace
+        scratch / "work", env, kernel_name=kernel_name, interrupt_grace=interrupt_grace,
+        replace_env=True, preexec_fn=isolation.limit_process(memory),
     )
     try:
-        kernel.start()
-    except KernelStartError as err:
-        return _empty_report(
-            submission, assignment, time.perf_counter() - start, str(err), warnings
+        try:
+            kernel.start()
+        except KernelStartError as err:
+            return _empty_report(
+                submission, assignment, time.perf_counter() - start, str(err), warnings
+            )
+        deadline = time.monotonic() + timeout  # start-up has its own limit (startup_timeout)
+        try:
+            stop_reason = _execute(
+                plan, kernel, results, deadline, cell_timeout, token, max_restarts
+            )
+            _check_executed_sources(plan, kernel, results)
+        finally:
+            kernel.stop()
+            isolation.kill_marked(job_token)
+        for result in results.values():
+            if result.status == "not_run":
+                result.message = stop_reason or "not reached"
+        student_sources = [
+            cell.source
+            for i, cell in enumerate(plan.nb.cells)
+            if cell.cell_type == "code" and i not in plan.tests
+        ]
+        # The protected checks get the same limits as the notebook: a cell's time per
+        # call, and no more than the notebook's time for one test.
+        checks = run_checks(
+            plan_checks(assignment), reference, student_sources,
+            scratch=scratch, env=env, memory=memory, call_timeout=min(cell_timeout, timeout),
+            test_timeout=min(cell_timeout, timeout),
         )
-    deadline = time.monotonic() + timeout  # start-up has its own limit (startup_timeout)
-    try:
-        stop_reason = _execute(plan, kernel, results, deadline, cell_timeout, token, max_restarts)
+        isolation.kill_marked(job_token)
     finally:
-        kernel.stop()
-    for result in results.values():
-        if result.status == "not_run":
-            result.message = stop_reason or "not reached"
+        isolation.remove(scratch)
+    _combine(results, checks, warnings)
     if executed_path is not None:
         Path(executed_path).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(plan.nb, executed_path)
-    return GradeReport(
+    report = GradeReport(
         notebook=str(submission),
         source=str(assignment.path) if assignment.path else assignment.name,
         lesson=assignment.name,
@@ -523,6 +611,51 @@ def grade_submission(
         seconds=time.perf_counter() - start,
         warnings=warnings,
     )
+    report._executed = plan  # for feedback pages (not part of to_dict)
+    return report
+
+
+def _check_executed_sources(plan, kernel, results) -> None:
+    """Fail test cells the kernel did not execute as the grader sent them."""
+    counts = getattr(plan, "counts", {})
+    if not counts:
+        return
+    executed = kernel.executed_sources()
+    if not executed:
+        return
+    for index, gid in plan.tests.items():
+        count = counts.get(index)
+        if count is None or results[gid].status != "passed":
+            continue
+        sent = _python_source(plan.nb.cells[index].source)
+        if executed.get(count, "").rstrip() != sent.rstrip():
+            result = results[gid]
+            result.points, result.status = 0, "error"
+            result.message = "the test cell was rewritten before it ran (an input transformer?)"
+
+
+def _python_source(source: str) -> str:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def _combine(results, checks, warnings) -> None:
+    """An exercise keeps its points only when its protected check passed too."""
+    kernel_only = []
+    for gid, result in results.items():
+        check = checks.get(gid)
+        if check is None:
+            continue
+        if not check.checked:
+            kernel_only.append(f"{gid} ({check.message.removeprefix('checked in the kernel only: ')})")
+            continue
+        if check.passed or result.status != "passed":
+            continue
+        result.points, result.status = 0, "failed"
+        result.message = _short(f"protected check: {check.message}")
+    if kernel_only:
+        warnings.append("checked in the kernel only: " + "; ".join(kernel_only))
 
 
 def _execute(plan, kernel, results, deadline, cell_timeout, token, max_restarts) -> str:
@@ -538,6 +671,8 @@ def _execute(plan, kernel, results, deadline, cell_timeout, token, max_restarts)
         limit = min(cell_timeout, remaining)
         grade_id = plan.tests.get(index)
         outcome = kernel.run(cell.source, limit, token=token if grade_id else None)
+        if grade_id is not None and outcome.execution_count is not None:
+            plan.counts[index] = outcome.execution_count
         count += 1
         cell.outputs, cell.execution_count = outcome.outputs, count
         if grade_id is not None:
@@ -621,6 +756,48 @@ def find_source(submission: str | Path, source_dir: str | Path) -> Path:
     )
 
 
+def feedback_cells(report: GradeReport, assignment: Assignment) -> list[dict]:
+    """The executed cells as the student may see them: for :mod:`kplearn.assignments.feedback`.
+
+    Each item has ``kind`` (``markdown``/``code``/``test``), ``source`` (a test
+    cell shows only its visible checks) and ``outputs``: text and images of the
+    student's cells; for test cells their printed text and the error's first
+    line, never a traceback (it would quote hidden checks).
+    """
+    from kplearn.assignments.markup import test_source
+
+    plan = getattr(report, "_executed", None)
+    if plan is None:
+        return []
+    cells = []
+    for index, cell in enumerate(plan.nb.cells):
+        gid = plan.tests.get(index)
+        if gid is not None:
+            test = assignment.test(gid)
+            source = test_source(assignment.nb.cells[test.index].source, test)
+        else:
+            source = cell.source
+        outputs = []
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            kind = output.get("output_type")
+            if kind == "stream":
+                outputs.append({"text": str(output.get("text", ""))[:20000]})
+            elif kind == "error":
+                outputs.append({"error": f"{output.get('ename', '')}: {output.get('evalue', '')}"[:2000]})
+            elif kind in ("display_data", "execute_result") and gid is None:
+                data = output.get("data", {})
+                for mime in ("image/png", "image/jpeg"):
+                    if mime in data:
+                        outputs.append({"image": mime, "data": str(data[mime]).replace("\n", "")})
+                        break
+                else:
+                    if "text/plain" in data:
+                        outputs.append({"text": str(data["text/plain"])[:20000]})
+        kind = "test" if gid is not None else cell.cell_type
+        cells.append({"kind": kind, "grade_id": gid, "source": source, "outputs": outputs})
+    return cells
+
+
 def grade_submissions(
     submissions: Sequence[str | Path],
     *,
@@ -628,22 +805,52 @@ def grade_submissions(
     source_dir: str | Path | None = None,
     progress: bool = True,
     executed_dir: str | Path | None = None,
+    jobs: int = 1,
+    report_path: str | Path | None = None,
+    gradebook: str | Path | None = None,
+    feedback_dir: str | Path | None = None,
+    heartbeat_timeout: float = 30.0,
+    log=None,
     **kwargs,
 ) -> list[GradeReport]:
-    """Grade several submissions, each in its own kernel.
+    """Grade several submissions, ``jobs`` at a time, each in a watched worker process.
 
     Each submission is matched to ``source`` when given, else to a notebook of
     ``source_dir`` (default: the course's ``notebooks/``) by :func:`find_source`.
-    All matching happens before any grading. Keyword arguments go to
-    :func:`grade_submission`.
-    """
-    from tqdm.auto import tqdm
+    All matching, and reading every submission and instructor notebook, happens
+    before any student code runs; then each lesson is run once as the
+    reference (:func:`~kplearn.assignments.protected.capture_reference`).
 
+    Every submission is graded by a worker (:mod:`kplearn.assignments.worker`)
+    whose child is the kernel. A worker killed or stopped by the submission, or
+    silent for ``heartbeat_timeout`` seconds, is killed with everything it
+    started; its submission is reported with an error and zero points. After
+    each submission the instructor notebooks are compared with their state
+    before grading and restored, and the installed ``kplearn`` is compared with
+    it (the grader's processes import a private copy; a change is reported);
+    the JSON report (``report_path``), the gradebook CSV
+    (``gradebook``, :mod:`kplearn.assignments.gradebook`) and the feedback
+    pages (``feedback_dir``, :mod:`kplearn.assignments.feedback`) are written
+    by this process after each submission, so what is graded survives a crash.
+    Keyword arguments go to :func:`grade_submission`.
+
+    Returns
+    -------
+    list of GradeReport
+        In the order of ``submissions``.
+    """
+    import nbformat as _nbf
+
+    from kplearn.assignments import feedback
+    from kplearn.assignments import gradebook as gradebook_mod
+    from kplearn.assignments.progress import Progress
     from kplearn.lessons import default_lesson_dir
 
     paths = [Path(p) for p in submissions]
     if not paths:
         raise ValueError("no submissions to grade")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"submission {path} does not exist")
@@ -655,15 +862,256 @@ def grade_submissions(
         folder = Path(source_dir) if source_dir is not None else default_lesson_dir()
         sources = [find_source(path, folder) for path in paths]
     assignments = {s: read_assignment(s) for s in dict.fromkeys(sources)}
-    reports = []
-    bar = tqdm(paths, desc="grading", unit="notebook", disable=not progress or None)
-    for number, (path, src) in enumerate(zip(bar, sources, strict=True)):
-        bar.set_postfix_str(path.name)
-        executed = None
-        if executed_dir is not None:
-            executed = Path(executed_dir) / f"{number:03d}_{path.name}"
-        reports.append(grade_submission(path, assignments[src], executed_path=executed, **kwargs))
-    return reports
+    source_bytes = {s: s.read_bytes() for s in assignments}
+    texts = [path.read_bytes() for path in paths]
+    snapshot = LibrarySnapshot()
+    options = {k: v for k, v in kwargs.items() if k not in ("executed_path",)}
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    references = {}
+    for src, assignment in assignments.items():
+        if log:
+            log(f"reference run of {assignment.name}")
+        references[src] = capture_reference(
+            assignment,
+            parameters=options.get("parameters"),
+            cell_timeout=options.get("cell_timeout", 300.0),
+            snapshot=snapshot,
+            memory=options.get("memory", DEFAULT_MEMORY),
+            kernel_name=options.get("kernel_name", "python3"),
+        )
+    # The grader's own processes (workers, checkers) import this copy, written before
+    # any student code ran, not the installed package a submission might edit.
+    batch_dir = Path(tempfile.mkdtemp(prefix="kplearn-grading-"))
+    private_lib = batch_dir / "lib"
+    snapshot.write(private_lib)
+    seen_changes: set[str] = set()
+    reports: list[GradeReport | None] = [None] * len(paths)
+    cells: dict[int, list] = {}
+    queue = list(range(len(paths)))
+    running: dict[int, _Worker] = {}
+    bar = Progress(len(paths), desc="grading", enabled=progress, log=log)
+
+    def finished(number: int, report: GradeReport, worker_cells) -> None:
+        changed = sorted(set(snapshot.changed()) - seen_changes)
+        if changed:
+            seen_changes.update(changed)
+            report.warnings.append(
+                "kplearn's installed files changed while this submission ran (grading used "
+                "a private copy; reinstall before the next run): " + ", ".join(changed[:5])
+            )
+        for src, data in source_bytes.items():
+            try:
+                same = src.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                src.write_bytes(data)
+                report.warnings.append(f"the instructor notebook {src.name} changed; restored")
+        reports[number] = report
+        if worker_cells is not None:
+            cells[number] = worker_cells
+        done = [r for r in reports if r is not None]
+        if report_path is not None:
+            _write_atomic(report_path, json.dumps([r.to_dict() for r in done], indent=2) + "\n")
+        if gradebook is not None:
+            gradebook_mod.write_gradebook(
+                gradebook, done, [assignments[s] for s in assignments]
+            )
+        if feedback_dir is not None:
+            feedback.write_feedback(
+                Path(feedback_dir) / f"{_stem(paths[number], number)}.html",
+                report, cells.get(number, []),
+            )
+        bar.update(paths[number].name)
+
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                number = queue.pop(0)
+                src = sources[number]
+                executed = None
+                if executed_dir is not None:
+                    executed = str(Path(executed_dir) / f"{number:03d}_{paths[number].name}")
+                try:
+                    nb = _nbf.reads(texts[number].decode("utf-8"), as_version=4)
+                    if not isinstance(nb.get("cells"), list):
+                        raise ValueError("it has no list of cells")
+                except Exception as err:
+                    finished(
+                        number,
+                        _empty_report(
+                            paths[number], assignments[src], 0.0,
+                            f"{paths[number]} is not a readable notebook: {err}",
+                        ),
+                        None,
+                    )
+                    continue
+                running[number] = _Worker.start(
+                    number,
+                    paths[number],
+                    texts[number].decode("utf-8"),
+                    assignments[src],
+                    source_bytes[src].decode("utf-8"),
+                    references[src],
+                    {**options, "threads": threads, "executed_path": executed},
+                    feedback=feedback_dir is not None,
+                    private_lib=private_lib,
+                )
+            time.sleep(0.05)
+            for number, worker in list(running.items()):
+                outcome = worker.poll(heartbeat_timeout)
+                if outcome is None:
+                    continue
+                del running[number]
+                report, worker_cells = outcome
+                finished(number, report, worker_cells)
+    finally:
+        for worker in running.values():
+            worker.kill()
+        bar.close()
+        isolation.remove(batch_dir)
+    return [r for r in reports if r is not None]
+
+
+def _stem(path: Path, number: int) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{path.parent.name}_{path.stem}").strip("_.")
+    return f"{number:03d}_{stem or 'submission'}"
+
+
+def _write_atomic(path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class _Worker:
+    """One grading worker process and what the grader knows about it."""
+
+    def __init__(self, number, path, assignment, proc, key, token) -> None:
+        self.number, self.path, self.assignment = number, path, assignment
+        self.proc, self.key, self.token = proc, key, token
+        self.last = time.monotonic()
+        self.buffer = b""
+        self.started = time.monotonic()
+
+    @classmethod
+    def start(
+        cls, number, path, text, assignment, source_text, reference, options, *, feedback,
+        private_lib,
+    ):
+        import pickle
+        import subprocess
+        import sys
+
+        key = secrets.token_hex(16)
+        token = secrets.token_hex(16)
+        options = {**options, "job_token": token}
+        job = {
+            "key": key,
+            "name": str(path),
+            "submission_text": text,
+            "source_text": source_text,
+            "source_path": str(assignment.path) if assignment.path else None,
+            "lesson": assignment.name,
+            "options": {**options, "reference": reference},
+            "feedback": feedback,
+        }
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(private_lib), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kplearn.assignments.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=str(private_lib.parent),
+        )
+        proc.stdin.write(pickle.dumps(job))
+        proc.stdin.close()
+        os.set_blocking(proc.stdout.fileno(), False)
+        return cls(number, path, assignment, proc, key, token)
+
+    def poll(self, heartbeat_timeout: float):
+        """``(report, cells)`` once the worker is done (or failed); None while it runs."""
+        from kplearn.assignments.worker import verify
+
+        try:
+            while True:
+                chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+                if not chunk:
+                    break
+                self.buffer += chunk
+                if len(self.buffer) > 512 * 1024 * 1024:
+                    return self._fail("the worker wrote too much")
+        except BlockingIOError:
+            pass
+        except OSError:
+            pass
+        while b"\n" in self.buffer:
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            message = verify(self.key, line.decode("utf-8", "replace"))
+            if message is None:
+                continue  # not signed by the worker: written into its pipe by something else
+            self.last = time.monotonic()
+            if message.get("type") == "report":
+                self.kill()
+                return _report_from_dict(message["report"]), message.get("cells")
+            if message.get("type") == "error":
+                self.kill()
+                return self._report(str(message.get("error"))), None
+        code = self.proc.poll()
+        if code is not None:
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            return self._fail(f"the grading worker ended ({how}) before reporting")
+        if isolation.is_stopped(self.proc.pid):
+            return self._fail("the grading worker was stopped (SIGSTOP) by the submission")
+        if time.monotonic() - self.last > heartbeat_timeout:
+            return self._fail(f"the grading worker was silent for {heartbeat_timeout:.0f} s")
+        return None
+
+    def _report(self, error: str) -> GradeReport:
+        return _empty_report(
+            self.path, self.assignment, time.monotonic() - self.started, error
+        )
+
+    def _fail(self, error: str):
+        self.kill()
+        return self._report(error), None
+
+    def kill(self) -> None:
+        isolation.kill_tree(self.proc.pid)
+        isolation.kill_marked(self.token)  # what left the worker's tree (an orphaned kernel)
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:
+            pass
+        try:
+            self.proc.stdout.close()
+        except OSError:
+            pass
+
+
+def _report_from_dict(data: dict) -> GradeReport:
+    exercises = {
+        gid: ExerciseResult(gid, int(e["points"]), int(e["max_points"]), str(e["status"]), str(e["message"]))
+        for gid, e in data["exercises"].items()
+    }
+    return GradeReport(
+        notebook=str(data["notebook"]),
+        source=str(data["source"]),
+        lesson=str(data["lesson"]),
+        total=int(data["total"]),
+        max_total=int(data["max_total"]),
+        exercises=exercises,
+        seconds=float(data["seconds"]),
+        warnings=[str(w) for w in data.get("warnings", [])],
+        error=data.get("error"),
+    )
 
 
 def format_table(report: GradeReport) -> str:

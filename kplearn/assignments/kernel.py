@@ -6,9 +6,9 @@ past its limit is interrupted (and, when the interrupt does not stop it, the
 kernel is declared stuck so the caller can restart it), a kernel that dies is
 reported rather than raised, and the output kept per cell is capped.
 
-Example
--------
->>> with KernelSession() as kernel:  # doctest: +SKIP
+Examples
+--------
+>>> with KernelSession() as kernel:
 ...     kernel.run("x = 6 * 7", timeout=10).status
 ...     kernel.run("print(x)", timeout=10).text
 'ok'
@@ -66,6 +66,7 @@ class CellOutcome:
     seconds: float = 0.0
     sentinel: bool = False
     kernel_ok: bool = True
+    execution_count: int | None = None
 
     @property
     def text(self) -> str:
@@ -85,7 +86,8 @@ class KernelSession:
     cwd : path, optional
         Working directory of the kernel (default: the current one).
     env : dict, optional
-        Extra environment variables for the kernel (added to ``os.environ``).
+        Extra environment variables for the kernel (added to ``os.environ``,
+        or the whole environment with ``replace_env``).
     kernel_name : str
         Kernel spec to start (``"python3"``).
     startup_timeout : float
@@ -107,6 +109,8 @@ class KernelSession:
         startup_timeout: float = 60.0,
         interrupt_grace: float = 5.0,
         max_output_chars: int = 200_000,
+        replace_env: bool = False,
+        preexec_fn=None,
     ) -> None:
         self.cwd = str(Path(cwd).resolve()) if cwd is not None else os.getcwd()
         self.env = dict(env or {})
@@ -114,6 +118,8 @@ class KernelSession:
         self.startup_timeout = float(startup_timeout)
         self.interrupt_grace = float(interrupt_grace)
         self.max_output_chars = int(max_output_chars)
+        self.replace_env = bool(replace_env)
+        self.preexec_fn = preexec_fn
         self.km = None
         self.kc = None
         self._stderr = None
@@ -127,11 +133,14 @@ class KernelSession:
         self._stderr = tempfile.TemporaryFile(mode="w+b")
         km = KernelManager(kernel_name=self.kernel_name)
         kc = None
+        base = {} if self.replace_env else dict(os.environ)
+        extra = {"preexec_fn": self.preexec_fn} if self.preexec_fn is not None else {}
         try:
             km.start_kernel(
                 cwd=self.cwd,
                 # Faulthandler: a segfault leaves a Python traceback in stderr_tail().
-                env={**os.environ, "PYTHONFAULTHANDLER": "1", **self.env},
+                env={**base, "PYTHONFAULTHANDLER": "1", **self.env},
+                **extra,
                 # A history database per kernel would be shared (and locked) across kernels.
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
                 stdout=subprocess.DEVNULL,
@@ -255,6 +264,8 @@ class KernelSession:
                 outcome.status = "timeout"
         elif outcome.status == "ok" and state["reply"] is not None:
             content = state["reply"]["content"]
+            count = content.get("execution_count")
+            outcome.execution_count = count if isinstance(count, int) else None
             if content.get("status") != "ok":
                 outcome.status = "error"
                 outcome.ename = str(content.get("ename", "Error"))
@@ -262,6 +273,30 @@ class KernelSession:
                 outcome.traceback = [str(line) for line in content.get("traceback", [])]
         outcome.seconds = time.monotonic() - start
         return outcome
+
+    def executed_sources(self, timeout: float = 10.0) -> dict[int, str]:
+        """What the kernel says it executed: execution count -> source after its input
+        transformers (IPython's parsed history); empty if it does not answer.
+
+        Compared with the grader's own copy of a test cell, this shows a cell
+        rewritten before it ran (an input transformer installed by a submission).
+        Evidence from inside the student's kernel, so a hint, never proof.
+        """
+        if self.kc is None:
+            return {}
+        try:
+            msg_id = self.kc.history(
+                raw=False, output=False, hist_access_type="range", session=0, start=1, stop=100000
+            )
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                reply = self.kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    history = reply["content"].get("history", [])
+                    return {int(line): str(source) for _, line, source in history}
+        except Exception:
+            return {}
+        return {}
 
     def _wait(self, msg_id, deadline, outcome, state, token) -> None:
         """Read iopub and shell messages of ``msg_id`` until idle + reply, death or ``deadline``."""

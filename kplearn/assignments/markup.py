@@ -19,8 +19,8 @@ An instructor notebook marks each exercise with nbgrader's comment markers
 :class:`Assignment`; any mistake raises :class:`MarkupError` naming the
 notebook and the cell.
 
-Example
--------
+Examples
+--------
 >>> import nbformat
 >>> nb = nbformat.v4.new_notebook()
 >>> nb.cells = [
@@ -60,6 +60,9 @@ __all__ = [
     "source_checksum",
     "parse_test_header",
     "compile_cell",
+    "stub_line",
+    "student_source",
+    "test_source",
 ]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
@@ -187,8 +190,8 @@ def find_regions(source: str, begin: str, end: str, *, where: str = "cell") -> l
     an ``END`` without ``BEGIN``, a ``BEGIN`` inside a region, a region never
     closed, or an empty region.
 
-    Example
-    -------
+    Examples
+    --------
     >>> find_regions("a\\n  ### BEGIN SOLUTION\\n  x = 1\\n  ### END SOLUTION\\n",
     ...              BEGIN_SOLUTION, END_SOLUTION)
     [Region(begin=1, end=3, indent='  ')]
@@ -244,8 +247,8 @@ def parse_test_header(source: str) -> tuple[str, int | None] | None:
     Points are ``None`` when the line gives none (``# Test ex1``); malformed
     points raise :class:`MarkupError`.
 
-    Example
-    -------
+    Examples
+    --------
     >>> parse_test_header("# Test ex2 (3 points)\\nassert True")
     ('ex2', 3)
     """
@@ -481,10 +484,40 @@ def _parse_test(cell, index, header, meta, has_solution, where) -> TestCell:
     return TestCell(index, grade_id, _points(points, where), hidden)
 
 
-def _check_released_cells_compile(assignment: Assignment) -> None:
-    # Imported here: release builds on this module.
-    from kplearn.assignments.release import student_source, test_source
+def stub_line(solution: SolutionCell, region_lines: list[str], indent: str) -> str:
+    """The line that replaces one solution region (without a newline)."""
+    if solution.stub == "value":
+        name = _single_assignment(region_lines, f"exercise {solution.exercise}")
+        return f"{indent}{name} = ...  # YOUR CODE HERE"
+    message = f"Exercise {solution.label}: {solution.hint}"
+    # A double-quoted literal, as a person would write it.
+    return f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
 
+
+def student_source(source: str, solution: SolutionCell) -> str:
+    """``source`` with each solution region (markers included) replaced by its stub line."""
+    lines = source.splitlines()
+    out: list[str] = []
+    position = 0
+    for region in solution.regions:
+        out.extend(lines[position : region.begin])
+        out.append(stub_line(solution, lines[region.begin + 1 : region.end], region.indent))
+        position = region.end + 1
+    out.extend(lines[position:])
+    return "\n".join(out)
+
+
+def test_source(source: str, test: TestCell) -> str:
+    """``source`` without its hidden-test regions (markers included)."""
+    lines = source.splitlines()
+    hidden = {i for region in test.hidden for i in range(region.begin, region.end + 1)}
+    return "\n".join(line for i, line in enumerate(lines) if i not in hidden)
+
+
+test_source.__test__ = False  # not a pytest test function
+
+
+def _check_released_cells_compile(assignment: Assignment) -> None:
     for solution in assignment.solutions:
         where = _where(assignment.name, solution.index)
         source = assignment.nb.cells[solution.index].source

@@ -15,8 +15,8 @@ except that:
 
 Student notebooks import nothing from the grading tool.
 
-Example
--------
+Examples
+--------
 >>> import nbformat
 >>> from kplearn.assignments.markup import parse_assignment
 >>> nb = nbformat.v4.new_notebook()
@@ -35,16 +35,15 @@ def double(x):
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from kplearn.assignments.markup import (
     Assignment,
-    SolutionCell,
-    TestCell,
-    _single_assignment,
     read_assignment,
+    stub_line,
+    student_source,
+    test_source,
 )
 
 __all__ = [
@@ -58,36 +57,6 @@ __all__ = [
 
 #: Key of the notebook-level metadata block written into student notebooks.
 METADATA_KEY = "kplearn_assignment"
-
-
-def stub_line(solution: SolutionCell, region_lines: list[str], indent: str) -> str:
-    """The line that replaces one solution region (without a newline)."""
-    if solution.stub == "value":
-        name = _single_assignment(region_lines, f"exercise {solution.exercise}")
-        return f"{indent}{name} = ...  # YOUR CODE HERE"
-    message = f"Exercise {solution.label}: {solution.hint}"
-    # A double-quoted literal, as a person would write it.
-    return f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
-
-
-def student_source(source: str, solution: SolutionCell) -> str:
-    """``source`` with each solution region (markers included) replaced by its stub line."""
-    lines = source.splitlines()
-    out: list[str] = []
-    position = 0
-    for region in solution.regions:
-        out.extend(lines[position : region.begin])
-        out.append(stub_line(solution, lines[region.begin + 1 : region.end], region.indent))
-        position = region.end + 1
-    out.extend(lines[position:])
-    return "\n".join(out)
-
-
-def test_source(source: str, test: TestCell) -> str:
-    """``source`` without its hidden-test regions (markers included)."""
-    lines = source.splitlines()
-    hidden = {i for region in test.hidden for i in range(region.begin, region.end + 1)}
-    return "\n".join(line for i, line in enumerate(lines) if i not in hidden)
 
 
 def release_notebook(assignment: Assignment):

@@ -6,11 +6,11 @@ ridge looks at the image but only globally — one linear map from the HOG of
 the whole face crop to all ``2K`` coordinates — so it captures pose and size
 but not fine local detail.
 
-Example
--------
->>> from kplearn.data.synthetic import make_faces        # doctest: +SKIP
->>> data = make_faces(100, seed=0)                        # doctest: +SKIP
->>> MeanShape().fit(data).predict([data[0].image]).shape  # doctest: +SKIP
+Examples
+--------
+>>> from kplearn.data.synthetic import make_faces
+>>> data = make_faces(8, seed=0)
+>>> MeanShape().fit(data).predict([data[0].image]).shape
 (1, 68, 3)
 """
 

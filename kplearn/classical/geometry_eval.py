@@ -35,8 +35,8 @@ When ``min(n1, n2) == 0`` (say a constant image), repeatability and matching sco
 undefined and returned as ``NaN``; averaging code should use ``np.nanmean`` and report
 how many pairs were undefined.
 
-Example
--------
+Examples
+--------
 >>> xy = np.array([[10.0, 10.0], [50.0, 20.0]])
 >>> H = np.array([[1.0, 0, 2], [0, 1, 0], [0, 0, 1]])  # 2 px to the right
 >>> repeatability(xy, xy + [2.0, 0.0], H, (64, 64))
@@ -51,6 +51,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from kplearn._checks import check_homography
 from kplearn.classical.interest import (
     Keypoints,
     detect_and_describe,
@@ -98,19 +99,14 @@ def _size(size, name: str) -> tuple[int, int]:
 
 
 def _homography(H, name: str = "H") -> np.ndarray:
-    H = np.asarray(H, dtype=np.float64)
-    if H.shape != (3, 3) or not np.isfinite(H).all():
-        raise ValueError(f"{name} must be a finite 3×3 matrix, got shape {H.shape}")
-    if abs(np.linalg.det(H)) < 1e-12:
-        raise ValueError(f"{name} is singular")
-    return H
+    return check_homography(H, name, invertible=True)
 
 
 def image_size(image: np.ndarray) -> tuple[int, int]:
     """``(width, height)`` of an image array (sizes are (w, h) throughout kplearn).
 
-    Example
-    -------
+    Examples
+    --------
     >>> image_size(np.zeros((240, 320, 3), np.uint8))
     (320, 240)
     """
@@ -120,8 +116,8 @@ def image_size(image: np.ndarray) -> tuple[int, int]:
 def inside_image(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Boolean mask of points inside ``[-0.5, W - 0.5] × [-0.5, H - 0.5]`` (NaN: outside).
 
-    Example
-    -------
+    Examples
+    --------
     >>> inside_image(np.array([[-0.5, 0.0], [9.6, 0.0]]), (10, 10)).tolist()
     [True, False]
     """
@@ -139,8 +135,8 @@ def inside_image(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def image_corners(size: tuple[int, int]) -> np.ndarray:
     """The four corners ``(4, 2)`` of an image's pixel-centre extent, clockwise from top-left.
 
-    Example
-    -------
+    Examples
+    --------
     >>> image_corners((4, 2)).tolist()
     [[-0.5, -0.5], [3.5, -0.5], [3.5, 1.5], [-0.5, 1.5]]
     """
@@ -203,8 +199,8 @@ def repeated_pairs(xy1, xy2, H, size1, size2=None, eps: float = 3.0) -> np.ndarr
     ndarray (P, 2) int64
         Indices into ``xy1`` and ``xy2``, sorted by ``i``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> xy1 = np.array([[10.0, 10.0], [11.0, 10.0]])  # two detections ...
     >>> xy2 = np.array([[10.5, 10.0]])                 # ... compete for one
     >>> repeated_pairs(xy1, xy2, np.eye(3), (64, 64)).tolist()
@@ -245,8 +241,8 @@ def repeatability(xy1, xy2, H, size1, size2=None, eps: float = 3.0) -> float:
     float
         In ``[0, 1]``; ``NaN`` when either image has no shared detection.
 
-    Example
-    -------
+    Examples
+    --------
     >>> xy = np.array([[10.0, 10.0], [30.0, 30.0]])
     >>> repeatability(xy, xy + [[1.0, 0.0], [4.0, 0.0]], np.eye(3), (64, 64), eps=3)
     0.5
@@ -269,8 +265,8 @@ def _check_matches(matches, n1: int, n2: int) -> np.ndarray:
 def correct_matches(xy1, xy2, matches, H, eps: float = 3.0) -> np.ndarray:
     """Boolean mask over ``matches``: ``|H x_i - y_j| <= eps`` (px in image 2).
 
-    Example
-    -------
+    Examples
+    --------
     >>> xy = np.array([[10.0, 10.0], [30.0, 30.0]])
     >>> correct_matches(xy, xy, np.array([[0, 0], [0, 1]]), np.eye(3)).tolist()
     [True, False]
@@ -303,8 +299,8 @@ def matching_score(xy1, xy2, matches, H, size1, size2=None, eps: float = 3.0) ->
     float
         In ``[0, 1]``; ``NaN`` when either image has no shared detection.
 
-    Example
-    -------
+    Examples
+    --------
     >>> xy = np.array([[10.0, 10.0], [30.0, 30.0], [50.0, 50.0]])
     >>> matching_score(xy, xy, np.array([[0, 0], [1, 2]]), np.eye(3), (64, 64))
     0.3333333333333333
@@ -332,8 +328,8 @@ def corner_error(H_estimated, H_true, size: tuple[int, int]) -> float:
 
     ``H_estimated=None`` (a failed estimate) gives ``inf``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> shift = np.array([[1.0, 0, 3], [0, 1, 4], [0, 0, 1]])
     >>> corner_error(shift, np.eye(3), (100, 50))
     5.0
@@ -381,8 +377,8 @@ def evaluate_pair(
         two images, measured with ``timer``: wall clock by default; pass
         ``time.process_time`` for CPU time, steadier on a busy machine).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> image = skimage.data.astronaut()
     >>> result = evaluate_pair(image, image, np.eye(3), "orb", max_points=200)

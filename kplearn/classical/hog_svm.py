@@ -7,8 +7,11 @@ The recipe, one keypoint at a time:
    as :func:`skimage.feature.hog` (``feature_vector=False``), vectorised.
 2. **Patch experts.** For each keypoint a linear SVM (scikit-learn) separates
    patches centred on the keypoint from patches centred elsewhere, sampled
-   near (the hard cases) and far; rounds of *hard-negative mining* add the
-   false positives that score highest.
+   near (the hard cases) and far (:func:`random_negative_windows`); rounds of
+   *hard-negative mining* add the false positives that score highest
+   (:func:`hard_negative_windows`). Lesson 3 runs the same steps one by one
+   (:func:`kplearn.classical.localiser.work_frames`, :func:`window_features_at`,
+   :func:`sample_negative_centres`, :func:`hard_negatives`).
 3. **Dense response maps.** HOG is computed *once* per image (on a few
    shifted copies, for a finer stride than one cell); a linear SVM applied
    to every window is then a correlation of its weights with the block grid
@@ -27,8 +30,8 @@ The recipe, one keypoint at a time:
 All of it runs in a square *working frame* (the face box resized to
 ``work_size`` pixels; see :mod:`kplearn.classical.localiser`).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from skimage.feature import hog
 >>> img = np.random.default_rng(0).random((32, 40)).astype(np.float32)
@@ -38,12 +41,14 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from kplearn._checks import check_grey_float
 from kplearn.classical.localiser import ClassicalLocaliser, Deadline, progress_bar
 from kplearn.classical.shape_model import ShapeModel
 
@@ -55,6 +60,11 @@ __all__ = [
     "HogGrid",
     "response_maps",
     "window_features",
+    "window_features_at",
+    "sample_negative_centres",
+    "random_negative_windows",
+    "hard_negative_windows",
+    "hard_negatives",
     "refine_peak",
     "platt_scaling",
     "HogSvmLocaliser",
@@ -74,17 +84,6 @@ def _gradients(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return g_row, g_col
 
 
-def _check_grey(image: np.ndarray) -> np.ndarray:
-    img = np.asarray(image)
-    if img.ndim != 2:
-        raise ValueError(f"image: expected a 2-D grey image, got shape {img.shape}")
-    if not np.issubdtype(img.dtype, np.floating):
-        img = img.astype(np.float64)
-    if not np.all(np.isfinite(img)):
-        raise ValueError("image: contains NaN or infinite values")
-    return img
-
-
 def hog_cells(image: np.ndarray, cell: int = 4, orientations: int = 9) -> np.ndarray:
     """Unsigned orientation histograms of the ``cell × cell`` cells of a grey image.
 
@@ -97,7 +96,7 @@ def hog_cells(image: np.ndarray, cell: int = 4, orientations: int = 9) -> np.nda
     -------
     ndarray, shape (H // cell, W // cell, orientations)
     """
-    img = _check_grey(image)
+    img = check_grey_float(image)
     if cell < 1 or orientations < 1:
         raise ValueError(f"cell and orientations must be positive, got {cell}, {orientations}")
     ny, nx = img.shape[0] // cell, img.shape[1] // cell
@@ -176,13 +175,13 @@ def hog_at_points(
     -------
     ndarray, shape (..., n_cells * n_cells * orientations), float32
 
-    Example
-    -------
+    Examples
+    --------
     >>> img = np.random.default_rng(0).random((40, 40)).astype(np.float32)
     >>> hog_at_points(img, np.array([[20.0, 20.0], [10.5, 30.2]])).shape
     (2, 128)
     """
-    img = _check_grey(image).astype(np.float32)
+    img = check_grey_float(image).astype(np.float32)
     pts = np.asarray(points, dtype=np.float64)
     if pts.shape[-1] != 2 or not np.all(np.isfinite(pts)):
         raise ValueError(f"points: expected finite (..., 2) coordinates, got shape {pts.shape}")
@@ -303,18 +302,58 @@ class HogGrid:
         return gy % self.n_shifts, gx % self.n_shifts, gy // self.n_shifts, gx // self.n_shifts
 
 
-def window_features(blocks: np.ndarray, grid: HogGrid, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
+def window_features(
+    blocks: np.ndarray, grid: HogGrid, gy: np.ndarray, gx: np.ndarray, images: np.ndarray | None = None
+) -> np.ndarray:
     """Feature vectors ``(P, feature_size)`` of the windows at grid indices ``(gy, gx)``.
 
-    ``blocks`` is one image's :meth:`HogGrid.blocks` output; the features are
-    the window's blocks in row-major order, the order of
+    ``blocks`` is one image's :meth:`HogGrid.blocks` output, or with ``images``
+    (the image index of each window) a stack ``(N, ...)`` of them; the features
+    are the window's blocks in row-major order, the order of
     ``skimage.feature.hog(patch).ravel()``.
     """
     a, b, i, j = grid.split_index(gy, gx)
     wb = grid.win_blocks
-    win = sliding_window_view(blocks, (wb, wb), axis=(2, 3))  # (ns, ns, nw, nw, F, wb, wb)
-    feats = win[a, b, i, j]  # (P, F, wb, wb)
+    if images is None:
+        win = sliding_window_view(blocks, (wb, wb), axis=(2, 3))  # (ns, ns, nw, nw, F, wb, wb)
+        feats = win[a, b, i, j]  # (P, F, wb, wb)
+    else:
+        win = sliding_window_view(blocks, (wb, wb), axis=(3, 4))  # (N, ns, ns, nw, nw, F, wb, wb)
+        feats = win[np.asarray(images, np.int64), a, b, i, j]
     return np.ascontiguousarray(feats.transpose(0, 2, 3, 1)).reshape(len(feats), -1).astype(np.float32)
+
+
+def window_features_at(blocks: Sequence[np.ndarray], grid: HogGrid, centres: np.ndarray) -> np.ndarray:
+    """HOG window features centred on given points, image by image.
+
+    Parameters
+    ----------
+    blocks : sequence of ndarray
+        :meth:`HogGrid.blocks` of each image.
+    grid : HogGrid
+    centres : ndarray, shape (N, P, 2)
+        ``P`` window centres ``x, y`` (working px) per image; each snaps to the
+        nearest grid position, clipped to the grid.
+
+    Returns
+    -------
+    ndarray, shape (N * P, grid.feature_size), float32
+        Rows in image order, then point order.
+
+    Examples
+    --------
+    >>> grid = HogGrid(40)
+    >>> blocks = [grid.blocks(np.random.default_rng(0).random((40, 40)).astype(np.float32))]
+    >>> window_features_at(blocks, grid, np.array([[[20.0, 20.0], [5.0, 30.0]]])).shape
+    (2, 900)
+    """
+    c = np.asarray(centres, dtype=np.float64)
+    if c.ndim != 3 or c.shape[-1] != 2 or len(c) != len(blocks):
+        raise ValueError(f"centres: expected shape ({len(blocks)}, P, 2), got {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("centres: NaN or infinite coordinates")
+    g = np.clip(grid.index_of(c), 0, grid.size - 1)
+    return np.concatenate([window_features(b, grid, g[i, :, 1], g[i, :, 0]) for i, b in enumerate(blocks)])
 
 
 def response_maps(blocks: np.ndarray, grid: HogGrid, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -341,8 +380,8 @@ def platt_scaling(scores: np.ndarray, labels: np.ndarray, n_iter: int = 50) -> t
 
     A small L2 penalty keeps ``a`` finite when the classes are separable.
 
-    Example
-    -------
+    Examples
+    --------
     >>> s = np.r_[np.linspace(-3, 1, 50), np.linspace(-1, 3, 50)]
     >>> a, b = platt_scaling(s, np.r_[np.zeros(50), np.ones(50)])
     >>> a > 0 and abs(b) < 0.5
@@ -383,23 +422,220 @@ def refine_peak(score: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
     return y, x
 
 
+def sample_negative_centres(
+    keypoint: Sequence[float],
+    n: int,
+    min_dist: float,
+    max_dist: float,
+    rng: np.random.Generator,
+    work_size: int,
+) -> np.ndarray:
+    """``n`` random window centres at ``min_dist``–``max_dist`` px from a keypoint, inside the frame.
+
+    Uniform over the part of the ring that lies in ``[0, work_size - 1]²``
+    (rejection sampling from the ring's bounding square): the simple sampler of
+    lesson 3, in continuous working pixels. :class:`HogSvmLocaliser` draws its
+    random negatives on the window grid instead (:func:`random_negative_windows`).
+
+    Returns
+    -------
+    ndarray, shape (n, 2)
+        ``x, y`` in working pixels.
+
+    Examples
+    --------
+    >>> c = sample_negative_centres((40.0, 40.0), 5, 4.0, 10.0, np.random.default_rng(0), 80)
+    >>> d = np.hypot(*(c - 40.0).T)
+    >>> c.shape, bool(np.all((d >= 4) & (d <= 10)))
+    ((5, 2), True)
+    """
+    p = np.asarray(keypoint, dtype=np.float64).reshape(2)
+    if not (0 <= min_dist < max_dist and np.all(np.isfinite(p))):
+        raise ValueError(f"need 0 <= min_dist < max_dist and a finite keypoint, got {min_dist}, {max_dist}, {p}")
+    lo = np.maximum(p - max_dist, 0.0)
+    hi = np.minimum(p + max_dist, work_size - 1.0)
+    if np.any(lo > hi):
+        raise ValueError(f"keypoint {p.tolist()} is more than max_dist outside the {work_size} px frame")
+    out = np.zeros((0, 2))
+    for _ in range(1000):
+        cand = rng.uniform(lo, hi, (max(4 * n, 16), 2))
+        d = np.hypot(*(cand - p).T)
+        out = np.concatenate([out, cand[(d >= min_dist) & (d <= max_dist)]])
+        if len(out) >= n:
+            return out[:n]
+    raise ValueError(f"no room for negatives {min_dist}-{max_dist} px from {p.tolist()} in the frame")
+
+
+def random_negative_windows(
+    grid: HogGrid,
+    keypoints: np.ndarray,
+    count: int,
+    rng: np.random.Generator,
+    *,
+    lo: Sequence[int] = (0, 0),
+    hi: Sequence[int] | None = None,
+    min_dist: float = 0.0,
+) -> np.ndarray:
+    """Random negative windows on the grid: up to ``count`` per image, ``min_dist`` px from its keypoint.
+
+    ``4 count`` grid positions per image are drawn uniformly in ``[lo, hi]``
+    (grid indices ``(gx, gy)``; default the whole grid) and the first ``count``
+    at least ``min_dist`` working px from the image's keypoint are kept.
+
+    Parameters
+    ----------
+    keypoints : ndarray, shape (N, 2)
+        One keypoint per image, ``x, y`` in working px.
+
+    Returns
+    -------
+    ndarray, shape (P, 3), int64
+        Rows ``(image, gy, gx)``.
+
+    Examples
+    --------
+    >>> grid = HogGrid(80)
+    >>> rows = random_negative_windows(grid, np.array([[40.0, 40.0]]), 5, np.random.default_rng(0),
+    ...                                min_dist=4.0)
+    >>> rows.shape, bool(np.all(np.hypot(*(grid.centres()[rows[:, [2, 1]]] - 40.0).T) >= 4.0))
+    ((5, 3), True)
+    """
+    if count <= 0:
+        return np.zeros((0, 3), np.int64)
+    ref = np.asarray(keypoints, dtype=np.float64)
+    hi = (grid.size - 1,) * 2 if hi is None else hi
+    n = len(ref)
+    c = grid.centres()
+    gx = rng.integers(lo[0], hi[0] + 1, size=(n, 4 * count))
+    gy = rng.integers(lo[1], hi[1] + 1, size=(n, 4 * count))
+    ok = np.hypot(c[gx] - ref[:, 0, None], c[gy] - ref[:, 1, None]) >= min_dist
+    # Keep the first `count` acceptable candidates of each image.
+    keep = ok & (np.cumsum(ok, axis=1) <= count)
+    rows = np.broadcast_to(np.arange(n)[:, None], gx.shape)
+    return np.stack([rows[keep], gy[keep], gx[keep]], 1).astype(np.int64)
+
+
+def hard_negative_windows(
+    score: np.ndarray,
+    grid: HogGrid,
+    keypoint: Sequence[float],
+    min_dist: float,
+    n: int,
+    *,
+    lo: Sequence[int] = (0, 0),
+    hi: Sequence[int] | None = None,
+    min_score: float | None = None,
+) -> np.ndarray:
+    """The ``n`` highest-scoring windows of one response map that are not the keypoint.
+
+    Windows closer than ``min_dist`` working px to ``keypoint`` are the keypoint
+    itself and are skipped; only grid positions in ``[lo, hi]`` (``(gx, gy)``,
+    default the whole grid) count, and with ``min_score`` only windows scoring
+    above it (for a linear SVM, ``-1``: inside the margin).
+
+    Parameters
+    ----------
+    score : ndarray, shape (grid.size, grid.size)
+        One keypoint's :func:`response_maps` of one image.
+    keypoint : (float, float)
+        The true keypoint, ``x, y`` in working px.
+
+    Returns
+    -------
+    ndarray, shape (P, 2), int64
+        Grid indices ``(gy, gx)``, best first (``P <= n``).
+
+    Examples
+    --------
+    >>> grid = HogGrid(40)
+    >>> score = np.zeros((grid.size, grid.size)); score[3, 4] = 5.0; score[10, 10] = 9.0
+    >>> c = grid.centres()
+    >>> hard_negative_windows(score, grid, (c[10], c[10]), 2.0, 1).tolist()  # (10, 10) is the keypoint
+    [[3, 4]]
+    """
+    (x0, y0) = (int(lo[0]), int(lo[1]))
+    (x1, y1) = (grid.size - 1,) * 2 if hi is None else (int(hi[0]), int(hi[1]))
+    if n <= 0:
+        return np.zeros((0, 2), np.int64)
+    c = grid.centres()
+    sub = np.asarray(score)[y0 : y1 + 1, x0 : x1 + 1]
+    far = (c[None, x0 : x1 + 1] - keypoint[0]) ** 2 + (c[y0 : y1 + 1, None] - keypoint[1]) ** 2
+    sub = np.where(far >= min_dist**2, sub, -np.inf).ravel()
+    n_top = min(int(n), sub.size)
+    top = np.argpartition(sub, -n_top)[-n_top:]
+    if min_score is not None:
+        top = top[sub[top] > min_score]
+    top = top[np.argsort(-sub[top], kind="stable")]
+    gy, gx = np.divmod(top, x1 - x0 + 1)
+    return np.stack([gy + y0, gx + x0], 1).astype(np.int64)
+
+
+def hard_negatives(
+    blocks: Sequence[np.ndarray],
+    grid,
+    weights: np.ndarray,
+    bias: float,
+    keypoints: np.ndarray,
+    min_dist: float,
+    n_per_image: int = 3,
+) -> np.ndarray:
+    """The highest-scoring *wrong* windows of each image: hard negatives for the next round.
+
+    Scores every window of each image with the linear classifier
+    (:func:`response_maps`) and keeps the ``n_per_image`` best windows at least
+    ``min_dist`` px from the image's true keypoint (:func:`hard_negative_windows`,
+    the selection :class:`HogSvmLocaliser` mines with), as window centres.
+
+    Parameters
+    ----------
+    blocks : sequence of ndarray
+        :meth:`HogGrid.blocks` of each image.
+    grid : HogGrid
+    weights : ndarray, shape (F,)
+    bias : float
+    keypoints : ndarray, shape (N, 2)
+        The true keypoint of each image (working px).
+    min_dist : float
+    n_per_image : int
+
+    Returns
+    -------
+    ndarray, shape (N, n_per_image, 2)
+        Window centres ``x, y`` (working px), best first.
+
+    Examples
+    --------
+    >>> grid = HogGrid(40)
+    >>> blocks = [grid.blocks(np.random.default_rng(0).random((40, 40)).astype(np.float32))]
+    >>> w = np.random.default_rng(1).normal(size=grid.feature_size)
+    >>> hard_negatives(blocks, grid, w, 0.0, np.array([[20.0, 20.0]]), 6.0, 2).shape
+    (1, 2, 2)
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    if kp.shape != (len(blocks), 2):
+        raise ValueError(f"keypoints: expected shape ({len(blocks)}, 2), got {kp.shape}")
+    c = grid.centres()
+    out = np.zeros((len(blocks), int(n_per_image), 2))
+    for i, b in enumerate(blocks):
+        score = response_maps(b, grid, np.asarray(weights)[None], np.atleast_1d(bias))[0]
+        idx = hard_negative_windows(score, grid, kp[i], min_dist, n_per_image)
+        out[i] = np.stack([c[idx[:, 1]], c[idx[:, 0]]], axis=1)
+    return out
+
+
 class _WindowBank:
     """Training images' HOG (float16) and the window features the SVMs learn from."""
 
     def __init__(self, cache: np.ndarray, grid: HogGrid) -> None:
         self.cache = cache
         self.grid = grid
-        wb = grid.win_blocks
-        self.windows = sliding_window_view(cache, (wb, wb), axis=(3, 4))  # (n, ns, ns, nw, nw, F, wb, wb)
         self.mu = np.zeros(grid.feature_size, np.float32)
         self.basis: np.ndarray | None = None
 
     def features(self, rows: np.ndarray) -> np.ndarray:
         """Full HOG window features ``(P, feature_size)`` for rows ``(image, gy, gx)``."""
         r, gy, gx = np.asarray(rows, np.int64).reshape(-1, 3).T
-        a, b, i, j = self.grid.split_index(gy, gx)
-        f = self.windows[r, a, b, i, j].transpose(0, 2, 3, 1)
-        return f.reshape(len(r), -1).astype(np.float32)
+        return window_features(self.cache, self.grid, gy, gx, images=r)
 
     def fit_pca(self, rows: np.ndarray, dims: int | None) -> None:
         """A PCA basis of window features: the SVMs train several times faster in it, and
@@ -601,8 +837,9 @@ class HogSvmLocaliser(ClassicalLocaliser):
         for kk in range(k):
             rows = np.flatnonzero(inside[:, kk])
             pos_sets.append(np.stack([rows, gidx[rows, kk, 1], gidx[rows, kk, 0]], 1))
-            near = self._random_negatives(kp_c[:, kk, :2], lo_g[kk], hi_g[kk], self.n_near, rng)
-            far = self._random_negatives(kp_c[:, kk, :2], (0, 0), (grid.size - 1,) * 2, self.n_far, rng)
+            near = random_negative_windows(grid, kp_c[:, kk, :2], self.n_near, rng, lo=lo_g[kk], hi=hi_g[kk],
+                                           min_dist=self.neg_radius)  # fmt: skip
+            far = random_negative_windows(grid, kp_c[:, kk, :2], self.n_far, rng, min_dist=self.neg_radius)
             neg_sets.append(np.unique(np.concatenate([near, far]), axis=0))
         sample = np.concatenate([s[rng.permutation(len(s))[: max(1, 6000 // (2 * k))]]
                                  for s in neg_sets + pos_sets])
@@ -642,23 +879,6 @@ class HogSvmLocaliser(ClassicalLocaliser):
             positives_per_keypoint=float(np.mean([len(s) for s in pos_sets])),
         )
 
-    def _random_negatives(self, ref: np.ndarray, lo, hi, count: int, rng) -> np.ndarray:
-        """``count`` random windows per image inside ``[lo, hi]`` (grid indices), far enough from ``ref``.
-
-        Returns rows ``(image, gy, gx)``; candidates too close to the keypoint are dropped.
-        """
-        if count <= 0:
-            return np.zeros((0, 3), np.int64)
-        n = len(ref)
-        c = self.grid.centres()
-        gx = rng.integers(lo[0], hi[0] + 1, size=(n, 4 * count))
-        gy = rng.integers(lo[1], hi[1] + 1, size=(n, 4 * count))
-        ok = np.hypot(c[gx] - ref[:, 0, None], c[gy] - ref[:, 1, None]) >= self.neg_radius
-        # Keep the first `count` acceptable candidates of each image.
-        keep = ok & (np.cumsum(ok, axis=1) <= count)
-        rows = np.broadcast_to(np.arange(n)[:, None], gx.shape)
-        return np.stack([rows[keep], gy[keep], gx[keep]], 1).astype(np.int64)
-
     def _fit_shape_model(self, kp_work: np.ndarray) -> None:
         lab = kp_work[..., 2] > 0
         xy = kp_work[..., :2]
@@ -683,24 +903,17 @@ class HogSvmLocaliser(ClassicalLocaliser):
     def _mine(self, bank, kp_c, weights, bias, neg_sets, progress, rnd) -> None:
         """Add each image's highest-scoring wrong windows inside the search region as negatives."""
         grid = self.grid
-        c = grid.centres()
         lo, hi = self._search_slices()
         k = len(bias)
         found: list[list[np.ndarray]] = [[] for _ in range(k)]
         for r in progress_bar(range(len(bank.cache)), progress, f"hog-svm: mining round {rnd + 1}"):
             maps = response_maps(bank.cache[r].astype(np.float32), grid, weights, bias)
             for kk in range(k):
-                (x0, y0), (x1, y1) = lo[kk], hi[kk]
-                sub = maps[kk, y0 : y1 + 1, x0 : x1 + 1]
-                ref = kp_c[r, kk, :2]
-                far = (c[None, x0 : x1 + 1] - ref[0]) ** 2 + (c[y0 : y1 + 1, None] - ref[1]) ** 2
-                sub = np.where(far >= self.neg_radius**2, sub, -np.inf).ravel()
-                n_top = min(self.n_mined, sub.size)
-                top = np.argpartition(sub, -n_top)[-n_top:]
-                top = top[sub[top] > -1.0]  # inside the margin: hard negatives
-                if len(top):
-                    gy, gx = np.divmod(top, x1 - x0 + 1)
-                    found[kk].append(np.stack([np.full(len(top), r), gy + y0, gx + x0], 1))
+                # Inside the margin (score > -1): hard negatives.
+                idx = hard_negative_windows(maps[kk], grid, kp_c[r, kk, :2], self.neg_radius, self.n_mined,
+                                            lo=lo[kk], hi=hi[kk], min_score=-1.0)  # fmt: skip
+                if len(idx):
+                    found[kk].append(np.concatenate([np.full((len(idx), 1), r), idx], 1))
         for kk in range(k):
             if found[kk]:
                 neg_sets[kk] = np.unique(np.concatenate([neg_sets[kk], *found[kk]]), axis=0)
@@ -830,14 +1043,15 @@ class HogSvmLocaliser(ClassicalLocaliser):
     def _predict_work(self, works: np.ndarray, shape_prior: bool | None = None) -> np.ndarray:
         return np.stack([self.fit_shape(self.probability_maps(w), shape_prior) for w in works])
 
-    def predict(self, images, boxes=None, shape_prior: bool | None = None) -> np.ndarray:
+    def predict(self, images, boxes=None, shape_prior: bool | None = None, *,
+                return_scores: bool = False):  # fmt: skip
         """Keypoints ``(N, K, 3)``; ``shape_prior`` overrides :attr:`shape_prior` for this call."""
         if shape_prior is None:
-            return super().predict(images, boxes)
+            return super().predict(images, boxes, return_scores=return_scores)
         saved = self.shape_prior
         self.shape_prior = bool(shape_prior)
         try:
-            return super().predict(images, boxes)
+            return super().predict(images, boxes, return_scores=return_scores)
         finally:
             self.shape_prior = saved
 

@@ -59,8 +59,8 @@ zero points, not an error. Above the minimum size a detector may still find noth
 ignores a border of ``edge_threshold`` (31) px, so it finds no points in images smaller
 than 63 px.
 
-Example
--------
+Examples
+--------
 >>> import skimage.data
 >>> image = skimage.data.astronaut()
 >>> keypoints, descriptors = detect_and_describe(image, "orb", max_points=200)
@@ -74,6 +74,9 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+
+from kplearn._checks import check_points
+from kplearn.geometry import apply_homography
 
 __all__ = [
     "METHODS",
@@ -147,8 +150,8 @@ class Keypoints:
         OpenCV's bookkeeping (packed octave and layer; AKAZE's evolution level), kept so that
         OpenCV can describe the same points later. Not meaningful otherwise; default 0 / -1.
 
-    Example
-    -------
+    Examples
+    --------
     >>> kp = Keypoints(xy=np.array([[3.0, 4.0]]), scale=np.array([7.0]),
     ...                angle=np.array([np.nan]), response=np.array([1.0]))
     >>> len(kp), kp.to_array().shape
@@ -402,8 +405,8 @@ def detect_harris(
     Keypoints
         ``angle`` is ``NaN``; ``response`` is the Harris measure at the (rounded) position.
 
-    Example
-    -------
+    Examples
+    --------
     >>> image = np.zeros((64, 64), np.uint8); image[20:44, 20:44] = 255
     >>> sorted(detect_harris(image).xy.tolist())  # the square's corner pixels
     [[20.0, 20.0], [20.0, 43.0], [43.0, 20.0], [43.0, 43.0]]
@@ -440,8 +443,8 @@ def detect_shi_tomasi(
     Parameters are those of :func:`detect_harris` without ``k``; ``response`` is the minimum
     eigenvalue (``cv2.cornerMinEigenVal``) at the point.
 
-    Example
-    -------
+    Examples
+    --------
     >>> image = np.zeros((64, 64), np.uint8); image[20:44, 20:44] = 255
     >>> len(detect_shi_tomasi(image))
     4
@@ -488,8 +491,8 @@ def detect_fast(
     Keypoints
         ``scale`` is 7 (the circle's diameter), ``angle`` ``NaN``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> len(detect_fast(skimage.data.camera(), max_points=100))
     100
@@ -542,8 +545,8 @@ def detect_sift(
     Keypoints
         A location with several dominant orientations appears once per orientation.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> kp = detect_sift(skimage.data.astronaut(), max_points=50)
     >>> len(kp), bool(np.all((kp.angle >= 0) & (kp.angle < 360)))
@@ -587,8 +590,8 @@ def detect_orb(
     Positions found on coarse pyramid levels are mapped back in the pixel-centre convention
     (see the module notes); ``scale`` is ``31 × scale_factor ** level``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> len(detect_orb(skimage.data.astronaut(), max_points=100))
     100
@@ -625,8 +628,8 @@ def detect_akaze(
 
     From ``cv2.xfeatures2d`` in OpenCV 5 (the main module in OpenCV 4).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> len(detect_akaze(skimage.data.astronaut(), max_points=100))
     100
@@ -666,8 +669,8 @@ def detect(
     Keypoints
         Ordered by decreasing response.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> kp = detect(skimage.data.astronaut(), "fast", max_points=10, threshold=30)
     >>> kp.xy.shape, kp.method
@@ -736,8 +739,8 @@ def describe(
         One row per returned point: SIFT ``(N, 128) float32`` (L2),
         ORB ``(N, 32) uint8`` and AKAZE ``(N, 61) uint8`` (bit strings, Hamming).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> image = skimage.data.camera()
     >>> kp, d = describe(image, detect_harris(image, max_points=20))
@@ -825,8 +828,8 @@ def detect_and_describe(
     descriptors : ndarray
         Row ``i`` describes ``keypoints[i]``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import skimage.data
     >>> kp, d = detect_and_describe(skimage.data.astronaut(), "sift", max_points=100)
     >>> d.shape
@@ -960,8 +963,8 @@ def match_descriptors(
     ndarray, shape (P, 2), int64
         Index pairs ``(i, j)``, sorted by ``i``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> d1 = np.array([[0.0, 0.0], [10.0, 0.0]])
     >>> d2 = np.array([[10.0, 1.0], [0.0, 1.0]])
     >>> match_descriptors(d1, d2)
@@ -1003,42 +1006,21 @@ def match_descriptors(
 # Homographies
 # --------------------------------------------------------------------------------------
 def _check_points(points, name: str) -> np.ndarray:
-    points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (N, 2), got {points.shape}")
-    if not np.isfinite(points).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return points
-
-
-def _check_homography(H, name: str = "H") -> np.ndarray:
-    H = np.asarray(H, dtype=np.float64)
-    if H.shape != (3, 3):
-        raise ValueError(f"{name} must be a 3×3 matrix, got shape {H.shape}")
-    if not np.isfinite(H).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return H
+    return check_points(points, name, flat=True)
 
 
 def warp_points(points: np.ndarray, H: np.ndarray) -> np.ndarray:
     """Map points ``(N, 2)`` through a homography: ``[x', y', w]^T = H [x, y, 1]^T``.
 
-    Points that land at or behind the line at infinity (``w <= 0``) have no image and come
-    back as ``NaN``.
+    Points that land at or behind the line at infinity (``w <= 1e-12``) have no image and
+    come back as ``NaN`` (:func:`kplearn.geometry.apply_homography`, the one rule).
 
-    Example
-    -------
+    Examples
+    --------
     >>> warp_points(np.array([[1.0, 2.0]]), np.diag([2.0, 2.0, 1.0]))
     array([[2., 4.]])
     """
-    points = _check_points(points, "points")
-    H = _check_homography(H)
-    homogeneous = np.column_stack([points, np.ones(len(points))]) @ H.T
-    w = homogeneous[:, 2:3]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        warped = homogeneous[:, :2] / w
-    warped[(w[:, 0] <= 1e-12)] = np.nan
-    return warped
+    return apply_homography(H, _check_points(points, "points"))
 
 
 def estimate_homography(
@@ -1071,8 +1053,8 @@ def estimate_homography(
     inliers : ndarray (N,) bool
         RANSAC inliers (all ``False`` when ``H`` is ``None``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(0, 100, (20, 2))
     >>> H, inliers = estimate_homography(p, p + [5.0, -3.0])

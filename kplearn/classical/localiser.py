@@ -12,8 +12,10 @@ stretched to the working frame on each axis separately: a model trained on
 square crops should be given square boxes.
 
 Saved models are a folder with ``config.json`` (``"family": "classical"``,
-``"model"``, ``"skeleton"``, the hyper-parameters and training notes) and
-``weights.npz`` (plain arrays, readable with ``np.load(allow_pickle=False)``).
+``"model"``, ``"skeleton"``, the hyper-parameters and training notes; read and
+written by :mod:`kplearn.run_config`) and ``weights.npz`` (plain arrays, readable
+with ``np.load(allow_pickle=False)``). Every localiser here fits the
+:class:`kplearn.localiser.Localiser` protocol.
 
 Examples
 --------
@@ -26,7 +28,6 @@ array([[-0.5, -0.5],
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +36,11 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from kplearn._checks import check_image, check_int
 from kplearn.data.datasets import KeypointDataset
+from kplearn.face_detect import face_crop_for
+from kplearn.geometry import apply_affine, box_to_matrix, image_box, invert_matrix
+from kplearn.run_config import config_path, read_config, write_config
 from kplearn.skeletons import Skeleton, get_skeleton
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "check_images",
     "check_boxes",
     "training_arrays",
+    "work_frames",
     "Deadline",
     "progress_bar",
     "mirror_training_set",
@@ -56,34 +62,26 @@ __all__ = [
 
 #: Smallest face box (pixels, each side) a classical localiser accepts.
 MIN_BOX_SIZE = 16
-
-
-def image_box(image: np.ndarray) -> np.ndarray:
-    """The box ``[-0.5, -0.5, W, H]`` covering the whole image."""
-    h, w = image.shape[:2]
-    return np.array([-0.5, -0.5, float(w), float(h)])
+#: Largest working frame (pixels, each side); a saved model asking for more is refused.
+MAX_WORK_SIZE = 1024
 
 
 def work_matrix(box: np.ndarray, work_size: int) -> np.ndarray:
     """2×3 affine map from image pixels to the ``work_size`` square frame of ``box``.
 
-    The box edges map to the frame edges ``-0.5`` and ``work_size - 0.5``.
+    The box edges map to the frame edges ``-0.5`` and ``work_size - 0.5``, each axis
+    scaled on its own: :func:`kplearn.geometry.box_to_matrix` with ``keep_aspect=False``.
     """
-    x, y, w, h = (float(v) for v in box)
-    sx, sy = work_size / w, work_size / h
-    return np.array([[sx, 0.0, -x * sx - 0.5], [0.0, sy, -y * sy - 0.5]])
+    return box_to_matrix(box, work_size, padding=1.0, keep_aspect=False)
 
 
-def to_work(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Map ``(..., 2)`` image points into the working frame (axis-aligned ``matrix``)."""
-    p = np.asarray(points, dtype=np.float64)
-    return p * np.diag(matrix[:, :2]) + matrix[:, 2]
+#: Map ``(..., 2)`` image points into the working frame (:func:`kplearn.geometry.apply_affine`).
+to_work = apply_affine
 
 
 def from_work(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Map ``(..., 2)`` working-frame points back to image pixels."""
-    p = np.asarray(points, dtype=np.float64)
-    return (p - matrix[:, 2]) / np.diag(matrix[:, :2])
+    return apply_affine(points, invert_matrix(matrix))
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -155,13 +153,7 @@ def check_images(images: Sequence[np.ndarray] | np.ndarray, *, need_texture: boo
     if not images:
         raise ValueError("images: empty batch")
     for i, img in enumerate(images):
-        img = np.asarray(img)
-        if img.dtype != np.uint8:
-            raise ValueError(f"image {i}: expected uint8, got {img.dtype}")
-        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
-            raise ValueError(f"image {i}: expected H×W grey or H×W×3 RGB, got shape {img.shape}")
-        if img.size == 0:
-            raise ValueError(f"image {i}: empty image of shape {img.shape}")
+        img = check_image(img, f"image {i}")
         if need_texture and img.min() == img.max():
             raise ValueError(
                 f"image {i}: constant image (all pixels {int(img.flat[0])}); "
@@ -172,10 +164,12 @@ def check_images(images: Sequence[np.ndarray] | np.ndarray, *, need_texture: boo
 
 
 def check_boxes(boxes: Any, images: list[np.ndarray]) -> np.ndarray:
-    """``(N, 4)`` boxes, whole images where ``boxes`` is None; checks size and values."""
+    """``(N, 4)`` boxes, whole images where ``boxes`` (or one of its entries) is None; checks size and values."""
     if boxes is None:
         out = np.stack([image_box(img) for img in images])
     else:
+        if not isinstance(boxes, np.ndarray) and len(boxes) == len(images):
+            boxes = [image_box(img) if b is None else b for b, img in zip(boxes, images, strict=True)]
         out = np.asarray(boxes, dtype=np.float64)
         if out.shape != (len(images), 4):
             raise ValueError(f"boxes: expected shape ({len(images)}, 4) [x, y, w, h], got {out.shape}")
@@ -205,6 +199,37 @@ def training_arrays(data: KeypointDataset, what: str = "train") -> tuple[list[np
     images = check_images([s.image for s in data], need_texture=False)
     check_boxes(None, images)
     return images, kp
+
+
+def work_frames(data: KeypointDataset, work_size: int = 80, what: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Grey working images and keypoints of a single-instance dataset, as the localisers see them.
+
+    Each whole image is its box (:func:`~kplearn.geometry.image_box`), cut and resized
+    to a ``work_size`` square by :func:`crop_to_work`; the keypoints move with it.
+    :meth:`ClassicalLocaliser.fit` trains on exactly these frames.
+
+    Returns
+    -------
+    works : ndarray, shape (N, work_size, work_size), float32 in [0, 1]
+    keypoints : ndarray, shape (N, K, 3)
+        ``x, y`` in working-frame pixels, ``v`` unchanged.
+
+    Examples
+    --------
+    >>> from kplearn.data.datasets import KeypointDataset, Sample
+    >>> kp = np.zeros((1, 5, 3)); kp[0, :, 0] = 39.5; kp[0, :, 2] = 2
+    >>> ds = KeypointDataset([Sample(np.zeros((40, 80), np.uint8), kp)], "faces5")
+    >>> works, kpw = work_frames(ds, 40)
+    >>> works.shape, float(kpw[0, 0, 0])
+    ((1, 40, 40), 19.5)
+    """
+    images, kp = training_arrays(data, what)
+    works, out = [], kp.copy()
+    for i, img in enumerate(images):
+        w, m = crop_to_work(img, image_box(img), work_size)
+        works.append(w)
+        out[i, :, :2] = to_work(kp[i, :, :2], m)
+    return np.stack(works), out
 
 
 def mirror_training_set(
@@ -247,13 +272,10 @@ def mirror_training_set(
 
 
 def progress_bar(iterable, progress: bool, desc: str):
-    """A tqdm bar over ``iterable``, off when ``progress`` is False or ``TQDM_DISABLE`` is set."""
-    import os
+    """Progress over ``iterable`` (:func:`kplearn.progress.progress_bar`: bar, log lines or off)."""
+    from kplearn.progress import progress_bar as _progress_bar
 
-    from tqdm.auto import tqdm
-
-    off = not progress or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
-    return tqdm(iterable, desc=desc, disable=off, leave=False)
+    return _progress_bar(iterable, progress, desc=desc)
 
 
 class Deadline:
@@ -295,11 +317,11 @@ class ClassicalLocaliser:
     _needs_texture: ClassVar[bool] = True
 
     def __init__(self, work_size: int = 80) -> None:
-        if int(work_size) < 32:
-            raise ValueError(f"work_size must be at least 32 px, got {work_size}")
-        self.work_size = int(work_size)
+        self.work_size = check_int(work_size, "work_size", minimum=32, maximum=MAX_WORK_SIZE)
         self.skeleton: Skeleton | None = None
         self.train_info: dict[str, Any] = {}
+        #: How a face detector's box becomes this model's crop (faces68 models; see kplearn.face_detect).
+        self.face_crop: dict | None = None
 
     # -- hyper-parameters -------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -323,12 +345,12 @@ class ClassicalLocaliser:
         ``minutes`` caps the training time (see each model for what it cuts).
         """
         deadline = Deadline(minutes)
-        images, kp = training_arrays(train)
+        works, kp_work = work_frames(train, self.work_size)
         if val is not None:
             self._check_same_layout(train.skeleton, val.skeleton, "val")
         self.skeleton = train.skeleton
+        self.face_crop = face_crop_for(train)
         groups = np.array(train.groups)
-        works, kp_work = self._training_frames(images, kp)
         rng = np.random.default_rng(seed)
         self._fit(works, kp_work, groups, deadline, rng, progress)
         self.train_info.update(
@@ -344,10 +366,13 @@ class ClassicalLocaliser:
             self.train_info["val_mean_error_px"] = round(float(err.mean()), 4)
         return self
 
-    def predict(self, images: Sequence[np.ndarray] | np.ndarray, boxes: Any = None) -> np.ndarray:
+    def predict(self, images: Sequence[np.ndarray] | np.ndarray, boxes: Any = None, *,
+                return_scores: bool = False):  # fmt: skip
         """Keypoints ``(N, K, 3)`` in image pixels (``v = 2``) for each image and face box.
 
-        ``boxes`` is ``(N, 4)`` ``[x, y, w, h]``, or None for whole-image boxes.
+        ``boxes`` is ``(N, 4)`` ``[x, y, w, h]`` (or a list with ``None`` for whole
+        images), or None for whole-image boxes. With ``return_scores``, also
+        ``(N, K)`` scores, all 1 (classical models give no confidence).
         """
         self._check_fitted()
         images = check_images(images, need_texture=self._needs_texture)
@@ -360,7 +385,7 @@ class ClassicalLocaliser:
         for i, m in enumerate(mats):
             out[i, :, :2] = from_work(pts[i], m)
         out[..., 2] = 2.0
-        return out
+        return (out, np.ones(out.shape[:2])) if return_scores else out
 
     def check_layout(self, data: KeypointDataset | Skeleton | str) -> None:
         """Raise ``ValueError`` unless ``data`` uses the layout this model was trained on."""
@@ -373,7 +398,6 @@ class ClassicalLocaliser:
         """Write ``config.json`` and ``weights.npz`` (no pickle) into ``run_dir``."""
         self._check_fitted()
         run = Path(run_dir)
-        run.mkdir(parents=True, exist_ok=True)
         config = {
             "family": "classical",
             "model": self.name,
@@ -382,7 +406,9 @@ class ClassicalLocaliser:
             "params": self.get_params(),
             "train_info": self.train_info,
         }
-        (run / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        if self.face_crop is not None:
+            config["face_crop"] = self.face_crop
+        write_config(run, config)
         arrays = {k: np.asarray(getattr(self, k)) for k in self._array_names}
         np.savez_compressed(run / "weights.npz", **arrays)
         return run
@@ -391,20 +417,13 @@ class ClassicalLocaliser:
     def load(cls, run_dir: str | Path) -> ClassicalLocaliser:
         """Rebuild a model saved by :meth:`save`."""
         run = Path(run_dir)
-        cfg_path = run / "config.json"
-        if not cfg_path.is_file():
-            raise FileNotFoundError(f"{cfg_path}: no config.json (not a saved model folder?)")
-        try:
-            config = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{cfg_path}: invalid JSON ({err})") from None
-        if config.get("family") != "classical":
-            raise ValueError(f"{cfg_path}: family is {config.get('family')!r}, not 'classical'")
+        cfg_path = config_path(run)
+        config = read_config(run, family="classical")
         if config.get("model") != cls.name:
             raise ValueError(f"{cfg_path}: model is {config.get('model')!r}, expected {cls.name!r}")
         try:
             model = cls(**config.get("params", {}))
-        except TypeError as err:  # a parameter this version does not know
+        except (TypeError, ValueError) as err:  # unknown, mistyped or out-of-range parameters
             raise ValueError(f"{cfg_path}: parameters do not fit {cls.name} ({err})") from None
         model.skeleton = get_skeleton(config["skeleton"])
         if model.skeleton.num_keypoints != config.get("num_keypoints"):
@@ -413,6 +432,7 @@ class ClassicalLocaliser:
                 f"keypoints, the model was saved with {config.get('num_keypoints')}"
             )
         model.train_info = dict(config.get("train_info", {}))
+        model.face_crop = config.get("face_crop")
         weights = run / "weights.npz"
         if not weights.is_file():
             raise FileNotFoundError(f"{weights}: missing")
@@ -428,14 +448,6 @@ class ClassicalLocaliser:
     # -- helpers for subclasses -------------------------------------------------------
     def _after_load(self) -> None:
         """Hook: rebuild derived state after arrays are loaded."""
-
-    def _training_frames(self, images: list[np.ndarray], kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        works, out = [], kp.copy()
-        for i, img in enumerate(images):
-            w, m = crop_to_work(img, image_box(img), self.work_size)
-            works.append(w)
-            out[i, :, :2] = to_work(kp[i, :, :2], m)
-        return np.stack(works), out
 
     def _check_fitted(self) -> None:
         if self.skeleton is None:

@@ -1,20 +1,20 @@
 """Names of the classical localisers, as the ``kplearn train --model NAME`` command knows them.
 
-Example
--------
+Examples
+--------
 >>> sorted(CLASSICAL_MODELS)
 ['hog-ridge', 'hog-svm', 'hog-svm-noprior', 'mean-shape', 'sdm']
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kplearn.classical.baselines import HogRidge, MeanShape
 from kplearn.classical.hog_svm import HogSvmLocaliser, HogSvmNoPriorLocaliser
 from kplearn.classical.localiser import ClassicalLocaliser
 from kplearn.classical.sdm import SupervisedDescent
+from kplearn.run_config import config_path, read_config
 
 __all__ = ["CLASSICAL_MODELS", "make_classical", "load_classical"]
 
@@ -38,15 +38,8 @@ def make_classical(name: str, **params) -> ClassicalLocaliser:
 
 def load_classical(run_dir: str | Path) -> ClassicalLocaliser:
     """Load a classical model saved with ``model.save(run_dir)``, whatever its kind."""
-    cfg_path = Path(run_dir) / "config.json"
-    if not cfg_path.is_file():
-        raise FileNotFoundError(f"{cfg_path}: no config.json (not a saved model folder?)")
-    try:
-        config = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{cfg_path}: invalid JSON ({err})") from None
-    if config.get("family") != "classical":
-        raise ValueError(f"{cfg_path}: family is {config.get('family')!r}, not 'classical'")
+    cfg_path = config_path(run_dir)
+    config = read_config(run_dir, family="classical")
     name = config.get("model")
     if name not in CLASSICAL_MODELS:
         raise ValueError(

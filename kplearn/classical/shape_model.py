@@ -150,8 +150,8 @@ class ShapeModel:
         deformation do not mix.
     eigenvalues : (n,) variance of each mode's coefficient.
 
-    Example
-    -------
+    Examples
+    --------
     >>> rng = np.random.default_rng(0)
     >>> base = rng.normal(size=(10, 2))
     >>> shapes = base + 0.05 * rng.normal(size=(50, 10, 2))

@@ -3,10 +3,13 @@
 Examples
 --------
     kplearn assignments list
+    kplearn assignments check                     # nbgrader metadata in step (CI)
+    kplearn assignments sync notebooks/           # write nbgrader metadata from kplearn's markup
     kplearn assignments release --out build/student
     kplearn assignments release 04 06 --out build/student
     kplearn assignments grade alice/04_metrics.ipynb bob/04_metrics.ipynb --json
     kplearn assignments grade work.ipynb --source notebooks/04_metrics.ipynb --cell-timeout 120
+    kplearn assignments grade class/*.ipynb --jobs 2 --gradebook grades.csv --feedback feedback/
 """
 
 from __future__ import annotations
@@ -30,6 +33,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _memory(text: str) -> int | None:
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+    value = text.strip().upper().removesuffix("B")
+    unit = value[-1:] if value[-1:] in "KMG" else ""
+    try:
+        number = float(value[: len(value) - len(unit)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size like 4G or 500M, got {text!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative size, got {text!r}")
+    return int(number * units[unit]) or None
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "assignments",
@@ -50,6 +66,34 @@ def register(subparsers) -> None:
     p_list.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=notebooks_help)
     p_list.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
     p_list.set_defaults(func=_list)
+
+    p_sync = sub.add_parser(
+        "sync",
+        help="write nbgrader cell metadata derived from kplearn's markup",
+        description=(
+            "Write nbgrader's cell metadata (schema 3: solution, grade, locked, grade_id, points) "
+            "into each instructor notebook, derived from kplearn's markup, so that nbgrader "
+            "accepts the notebooks unchanged. Files already in step are left alone."
+        ),
+    )
+    p_sync.add_argument(
+        "notebooks", nargs="*", metavar="NOTEBOOK",
+        help=notebooks_help + "; a folder means its lessons",
+    )
+    p_sync.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
+    p_sync.set_defaults(func=_sync)
+
+    p_check = sub.add_parser(
+        "check",
+        help="fail when nbgrader's cell metadata disagrees with kplearn's markup",
+        description="Exit 1, listing each cell, when nbgrader metadata and kplearn markup disagree.",
+    )
+    p_check.add_argument(
+        "notebooks", nargs="*", metavar="NOTEBOOK",
+        help=notebooks_help + "; a folder means its lessons",
+    )
+    p_check.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
+    p_check.set_defaults(func=_check)
 
     p_release = sub.add_parser(
         "release",
@@ -102,7 +146,23 @@ def register(subparsers) -> None:
         help="seconds allowed per notebook (default 1800)",
     )
     p_grade.add_argument(
-        "--workdir", metavar="DIR", help="kernel working directory (default: the lesson's folder)"
+        "--workdir",
+        metavar="DIR",
+        help="files the lesson needs, copied into each submission's scratch folder (default: none)",
+    )
+    p_grade.add_argument(
+        "--jobs", type=int, default=1, metavar="N",
+        help="submissions graded at once, one kernel each (default 1)",
+    )
+    p_grade.add_argument(
+        "--memory", type=_memory, default="8G", metavar="SIZE",
+        help="address-space limit per kernel, e.g. 4G, 500M; 0 for none (default 8G)",
+    )
+    p_grade.add_argument(
+        "--gradebook", metavar="CSV", help="write one row per student (LMS-importable CSV)"
+    )
+    p_grade.add_argument(
+        "--feedback", metavar="DIR", help="write one HTML feedback page per submission"
     )
     p_grade.add_argument(
         "--executed",
@@ -142,6 +202,37 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync_paths(names: list[str], directory: str | None) -> list[Path]:
+    folders = [Path(n) for n in names if Path(n).is_dir()]
+    rest = [n for n in names if not Path(n).is_dir()]
+    paths = [lesson.path for folder in folders for lesson in find_lessons(folder)]
+    if rest or not names:
+        paths += _instructor_notebooks(rest, directory)
+    return paths
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from kplearn.assignments.nbgrader_sync import sync_files
+
+    for path, problems in sync_files(_sync_paths(args.notebooks, args.dir), write=True).items():
+        print(f"{path}: {'synced ' + str(len(problems)) + ' cell(s)' if problems else 'in step'}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from kplearn.assignments.nbgrader_sync import sync_files
+
+    found = sync_files(_sync_paths(args.notebooks, args.dir), write=False)
+    bad = [problem for problems in found.values() for problem in problems]
+    for problem in bad:
+        print(problem)
+    if bad:
+        print(f"{len(bad)} cell(s) out of step; run `kplearn assignments sync`")
+        return 1
+    print(f"{len(found)} notebook(s): nbgrader metadata in step with kplearn's markup")
+    return 0
+
+
 def _release(args: argparse.Namespace) -> int:
     from kplearn.assignments import release
 
@@ -156,6 +247,8 @@ def _release(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from kplearn.assignments import grade_submissions
 
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     reports = grade_submissions(
         args.submissions,
         source=args.source,
@@ -165,11 +258,13 @@ def _grade(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         workdir=args.workdir,
         executed_dir=args.executed,
+        jobs=args.jobs,
+        memory=args.memory,
+        report_path=args.report,
+        gradebook=args.gradebook,
+        feedback_dir=args.feedback,
     )
     data = [report.to_dict() for report in reports]
-    if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(data, indent=2))
     else:

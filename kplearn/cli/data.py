@@ -1,9 +1,11 @@
-"""``kplearn data``: list, show, count and export keypoint data.
+"""``kplearn data``: download, list, show, count and export keypoint data.
 
-Every command names its data with one spec string (see :mod:`kplearn.data.specs`).
+Every command names its data with one spec string (see :mod:`kplearn.data.specs`);
+``download`` fetches the real datasets (see :mod:`kplearn.data.fetch`).
 
 Examples
 --------
+    kplearn data download faces68
     kplearn data list
     kplearn data show synthetic-faces --n 16 --out grid.png
     kplearn data stats coco:ann/person_keypoints_val.json:images --json
@@ -91,9 +93,63 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for name in list_skeletons():
         sk = get_skeleton(name)
         sig = "OKS sigmas" if sk.sigmas is not None else "no OKS sigmas"
-        print(
-            f"  {name:<16} {sk.num_keypoints:>3} keypoints, {len(sk.flip_pairs)} flip pairs, {sig}"
+        pairs = len(sk.flip_pairs)
+        print(f"  {name:<16} {sk.num_keypoints:>3} keypoints, {_plural(pairs, 'flip pair')}, {sig}")
+    _print_downloads(args.root)
+    return 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _print_downloads(root: str | None) -> None:
+    from kplearn.data.fetch import DATA_ENV, data_root, list_datasets
+
+    base = data_root(root)
+    where = "--root" if root else (f"${DATA_ENV}" if os.environ.get(DATA_ENV) else "default")
+    print(f"\nDownloadable datasets (root {base}, {where}):")
+    statuses = list_datasets(root)
+    width = max(len(s.name) for s in statuses)
+    for s in statuses:
+        if s.prepared:
+            count = f"{s.images:,} images, " if s.images is not None else ""
+            print(f"  {s.name:<{width}}  downloaded: {s.path} ({count}spec {s.spec})")
+        else:
+            raw = (
+                f"; {s.raw_present} of {_plural(s.raw_total, 'raw file')} fetched"
+                if s.raw_present
+                else ""
+            )
+            root_opt = f" --root {root}" if root else ""
+            print(f"  {s.name:<{width}}  not downloaded{raw}: {s.description}")
+            print(f"  {'':<{width}}  get it with: kplearn data download {s.name}{root_opt}")
+
+
+# --- download ------------------------------------------------------------------
+def _cmd_download(args: argparse.Namespace) -> int:
+    from kplearn.data.fetch import DownloadError, download
+
+    try:
+        download(
+            args.name,
+            args.root,
+            base_url=args.base_url,
+            manifest=args.manifest,
+            progress=not args.no_progress,
+            workers=args.workers,
+            force=args.force,
         )
+    except DownloadError as err:
+        print(f"kplearn data download: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "kplearn data download: interrupted; files fetched so far are kept, "
+            "run the same command again to fetch the rest",
+            file=sys.stderr,
+        )
+        return 130
     return 0
 
 
@@ -227,12 +283,59 @@ def register(subparsers) -> None:
     )
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
+    from kplearn.data.fetch import DATA_ENV, DATASETS
+
+    root_help = (
+        f"root data folder (default ${DATA_ENV}, else the per-user cache folder): raw files "
+        "go to ROOT/downloads/NAME/, the prepared dataset to ROOT/NAME/"
+    )
     p = sub.add_parser(
         "list",
-        help="the data spec forms and the registered keypoint layouts",
-        description="Print every data spec form with a one-line description, and the layouts.",
+        help="the data spec forms, the keypoint layouts and the downloaded datasets",
+        description=(
+            "Print every data spec form with a one-line description, the layouts, and which "
+            "datasets `kplearn data download` has prepared and where."
+        ),
     )
+    p.add_argument("--root", metavar="DIR", default=None, help=root_help)
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser(
+        "download",
+        help="fetch and prepare a real dataset (faces68, coco-val2017-person)",
+        description=(
+            "Fetch every file of NAME, check its hash, and prepare the dataset folder "
+            "ROOT/NAME. A run that stops resumes: files already there with the right hash "
+            "are not fetched again. Example: kplearn data download faces68 --root data"
+        ),
+    )
+    p.add_argument(
+        "name",
+        metavar="NAME",
+        choices=list(DATASETS),
+        help="dataset to fetch: " + "; ".join(f"{k}: {d.description}" for k, d in DATASETS.items()),
+    )
+    p.add_argument("--root", metavar="DIR", default=None, help=root_help)
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=None,
+        help="fetch each file from URL + its manifest path instead of upstream (a mirror)",
+    )
+    p.add_argument(
+        "--manifest",
+        metavar="CSV",
+        default=None,
+        help="files to fetch (path,bytes,sha256 or path,bytes,sha1) instead of the packaged list",
+    )
+    p.add_argument(
+        "--workers", type=_positive_int, default=4, help="files fetched at a time (default 4)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="prepare again even if ROOT/NAME is already complete"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars and messages")
+    p.set_defaults(func=_cmd_download)
 
     p = sub.add_parser(
         "show",

@@ -3,29 +3,47 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from pathlib import Path
 
-from tqdm.auto import tqdm
-
+from kplearn.cli import plural
 from kplearn.lessons import find_lessons, refresh_lesson, run_lesson, select_lessons
+from kplearn.pages import write_site
+from kplearn.progress import progress_bar, progress_mode
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "lessons",
         help="list and run the course's lesson notebooks",
-        description="List the lessons, or execute them headless into notebooks and HTML.",
+        description=(
+            "List the lessons, or execute them headless into notebooks and HTML.\n\n"
+            "examples:\n"
+            "  kplearn lessons list\n"
+            "  kplearn lessons run 01\n"
+            "  kplearn lessons run --out build/lessons"
+        ),
     )
     sub = parser.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
 
-    p_list = sub.add_parser("list", help="list the lessons", description="List the lessons.")
+    p_list = sub.add_parser(
+        "list",
+        help="list the lessons",
+        description="List the lessons: number, file name, title.\n\nexample:\n  kplearn lessons list",
+    )
     p_list.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
     p_list.set_defaults(func=_list)
 
     p_run = sub.add_parser(
         "run",
         help="execute lessons and write executed notebooks and HTML",
-        description="Execute lessons in fresh kernels; write NN_name.ipynb and NN_name.html.",
+        description=(
+            "Execute lessons in fresh kernels; write NN_name.ipynb and NN_name.html.\n"
+            "Progress shows the code cells done in the current lesson and its section.\n\n"
+            "examples:\n"
+            "  kplearn lessons run 01                          # lesson 1 into build/lessons/\n"
+            "  kplearn lessons run --out build/lessons         # every lesson\n"
+            "  kplearn lessons run 06 --real /path/to/faces68  # lesson 6 on real faces"
+        ),
     )
     p_run.add_argument(
         "names", nargs="*", metavar="NAME", help="lesson numbers or names (default: all)"
@@ -41,10 +59,16 @@ def register(subparsers) -> None:
     )
     p_run.add_argument("--seed", type=int, help="override each lesson's SEED")
     p_run.add_argument(
+        "--audience",
+        choices=("instructor", "student"),
+        default="instructor",
+        help="instructor pages show the solutions; student pages show the stubs (default: instructor)",
+    )
+    p_run.add_argument(
         "--timeout", type=int, default=900, help="seconds allowed per cell (default 900)"
     )
     p_run.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_run.add_argument("--quiet", action="store_true", help="no progress display")
     p_run.set_defaults(func=_run)
 
     p_refresh = sub.add_parser(
@@ -53,6 +77,7 @@ def register(subparsers) -> None:
         description=(
             "For lesson authors: execute each lesson with its defaults and write it back with "
             "outputs only on cells marked NBVAL_CHECK_OUTPUT (the references nbval compares)."
+            "\n\nexample:\n  kplearn lessons refresh 04"
         ),
     )
     p_refresh.add_argument("names", nargs="+", metavar="NAME", help="lesson numbers or names")
@@ -67,6 +92,30 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+class CellProgress:
+    """Progress within one lesson: code cells done / total and the current section.
+
+    Called by :func:`kplearn.lessons.run_lesson` after each cell; a bar on a
+    terminal, a line now and then in a log (:func:`kplearn.progress.progress_bar`).
+    """
+
+    def __init__(self, desc: str, progress: bool = True) -> None:
+        self.desc = desc
+        # Decided now: while a lesson runs, TQDM_DISABLE is set for its kernel.
+        self.mode = progress_mode(progress)
+        self.bar = None
+
+    def __call__(self, done: int, total: int, section: str) -> None:
+        if self.bar is None:
+            self.bar = progress_bar(total=total, mode=self.mode, desc=self.desc, unit="cell")
+        self.bar.set_postfix_str(section[:40], refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _run(args: argparse.Namespace) -> int:
     lessons = select_lessons(find_lessons(args.dir), args.names)
     parameters: dict = {}
@@ -74,16 +123,28 @@ def _run(args: argparse.Namespace) -> int:
         parameters["FAST"] = False
     if args.seed is not None:
         parameters["SEED"] = args.seed
-    bar = tqdm(lessons, desc="lessons", unit="lesson", disable=args.quiet or None)
-    for lesson in bar:
-        bar.set_postfix_str(lesson.path.stem)
-        result = run_lesson(
-            lesson, args.out, parameters=parameters, real_data=args.real, timeout=args.timeout
+    for number, lesson in enumerate(lessons, start=1):
+        shown = CellProgress(f"lesson {number}/{len(lessons)} {lesson.path.stem}", not args.quiet)
+        try:
+            result = run_lesson(
+                lesson,
+                args.out,
+                parameters=parameters,
+                real_data=args.real,
+                timeout=args.timeout,
+                audience=args.audience,
+                on_cell=shown,
+            )
+        finally:
+            shown.close()
+        print(
+            f"{lesson.path.stem}: {result.seconds:.1f} s, "
+            f"{plural(result.figures, 'figure')} -> {result.html}",
+            flush=True,
         )
-        tqdm.write(
-            f"{lesson.path.stem}: {result.seconds:.1f} s, {result.figures} figures -> {result.html}",
-            file=sys.stdout,
-        )
+    # Every page in the folder again, so that each links to its neighbours.
+    write_site(args.out, audience=args.audience)
+    print(f"index: {Path(args.out) / 'index.html'}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``kplearn train``, ``kplearn evaluate`` and ``kplearn predict``.
+"""``kplearn train`` and ``kplearn evaluate`` (``kplearn predict`` is :mod:`kplearn.cli.predict`).
 
 Examples
 --------
@@ -31,7 +31,10 @@ if "torch" not in sys.modules:
 
 import numpy as np
 
-__all__ = ["register", "train_run", "read_image", "split_data"]
+__all__ = ["register", "train_run", "split_data", "check_run_dir", "default_split", "SPLITS"]
+
+#: What ``kplearn evaluate --split`` chooses from.
+SPLITS = ("val", "train", "all")
 
 
 def _positive_float(text: str) -> float:
@@ -76,18 +79,64 @@ def _setting(text: str) -> tuple[str, object]:
     return key.strip(), value
 
 
+TRAIN_DESCRIPTION = """\
+Train a deep or classical model on data and save it in a run directory.
+
+examples:
+  kplearn train --data synthetic-faces --model heatmap --minutes 2 --out runs/hm
+  kplearn train --data faces68:../shared/data/faces68 --model regression --minutes 6 --out runs/reg
+  kplearn train --data synthetic-faces --model heatmap --epochs 3 --out runs/hm --overwrite
+
+--model takes a deep model (regression, cascade, heatmap, hourglass, hrnet,
+integral, paf, ...) or a classical one (mean-shape, hog-ridge, hog-svm, sdm,
+...); a misspelt name lists them all. Unless --val SPEC is given, a seeded 10 %
+of the data is held out for validation, by group (person) where the data names
+groups, and the run records which samples those are: kplearn evaluate RUN_DIR
+on the same data then scores only them.
+
+--out must be a new or empty folder: an existing run is replaced only with
+--overwrite, which deletes it first.
+
+Progress shows the budget used, the running loss, the last epoch's validation
+metric and the time elapsed against --minutes: a bar on a terminal, a line
+every 30 s when the output goes to a log.
+"""
+
+EVALUATE_DESCRIPTION = """\
+Score a trained run on data: NME, failure rate, PCK and AUC for faces, OKS AP
+for people.
+
+examples:
+  kplearn evaluate runs/hm --data synthetic-faces --n 256 --image-size 64 --json
+  kplearn evaluate runs/reg --data faces68:../shared/data/faces68 --split all
+
+Which samples are scored (--split):
+  default  on the data the run was trained on (same spec, and for synthetic
+           data the same --n, --seed and --image-size): the run's held-out
+           samples (val); on any other data: all of it
+  val      the run's held-out samples only
+  train    the samples the run was trained on
+  all      every sample
+The report names the split, its size and whether the flip test was on.
+"""
+
+
 def register(subparsers) -> None:
-    """Add the ``train``, ``evaluate`` and ``predict`` commands."""
+    """Add the ``train`` and ``evaluate`` commands (``predict`` is :mod:`kplearn.cli.predict`)."""
     from kplearn.data.specs import SPEC_KINDS
 
     spec_help = "data spec: " + ", ".join(SPEC_KINDS)
 
     p = subparsers.add_parser("train", help="train a deep or classical model and save a run directory",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                              description=TRAIN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--data", required=True, metavar="SPEC", help=spec_help)
     p.add_argument("--model", required=True, metavar="NAME", help="deep or classical model name")
-    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory to write")
-    p.add_argument("--minutes", type=_positive_float, default=None, help="wall-clock budget")
+    p.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="run directory to write: a new or empty folder (see --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in RUN_DIR (deleted first)")  # fmt: skip
+    p.add_argument("--minutes", type=_positive_float, default=None,
+                   help="wall-clock budget in minutes (data loading excluded)")  # fmt: skip
     p.add_argument("--epochs", type=_positive_int, default=None, help="epoch budget (deep models)")
     p.add_argument(
         "--val", metavar="SPEC", default=None, help="validation data (default: hold out 10%%)"
@@ -115,31 +164,24 @@ def register(subparsers) -> None:
     p.add_argument(
         "--device", default=None, help="cpu, cuda or mps (default: the fastest available)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cmd_train)
 
-    p = subparsers.add_parser("evaluate", help="score a run on data (NME, PCK, OKS AP)")
-    p.add_argument("run", metavar="RUN_DIR")
+    p = subparsers.add_parser("evaluate", help="score a run on data (NME, PCK, OKS AP)",
+                              description=EVALUATE_DESCRIPTION,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("run", metavar="RUN_DIR", help="a run directory written by kplearn train")
     p.add_argument("--data", required=True, metavar="SPEC", help=spec_help)
-    p.add_argument("--split", choices=("all", "val", "train"), default="all",
-                   help="all samples, or the run's held-out (val) / training samples")  # fmt: skip
+    p.add_argument("--split", choices=SPLITS, default=None,
+                   help="val, train or all (default: val on the run's own data, else all)")  # fmt: skip
     p.add_argument("--n", type=_positive_int, default=None, help="number of samples / subset size")
-    p.add_argument("--image-size", type=_size, default=None, metavar="N|WxH")
+    p.add_argument("--image-size", type=_size, default=None, metavar="N|WxH",
+                   help="synthetic: generated size; files: resize")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the data or subset (0)")
     p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
     p.add_argument("--json", action="store_true", help="print a JSON object of metrics")
     p.set_defaults(func=_cmd_evaluate)
-
-    p = subparsers.add_parser("predict", help="predict keypoints on image files")
-    p.add_argument("run", metavar="RUN_DIR")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--out", required=True, metavar="PREDS.json", help="JSON file to write")
-    p.add_argument("--boxes", default=None, metavar="BOXES.json",
-                   help="JSON list of [x, y, w, h] (or null) per image; default whole images")  # fmt: skip
-    p.add_argument("--draw", default=None, metavar="DIR", help="also write drawings into DIR")
-    p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
-    p.set_defaults(func=_cmd_predict)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -209,13 +251,55 @@ def train_run(
         loc.fit(train, val, minutes=minutes, seed=seed, progress=progress)
         loc.save(out)
         if info:
-            cfg_path = Path(out) / "config.json"
-            cfg = json.loads(cfg_path.read_text())
-            cfg.update({k: v for k, v in info.items() if k not in cfg})
-            cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
+            from kplearn.run_config import update_config
+
+            update_config(out, info)
         return loc
     raise ValueError(
         f"unknown model {model!r}; deep: {', '.join(names['deep'])}; classical: {', '.join(names['classical']) or '(none)'}"
+    )
+
+
+def check_run_dir(out: str | Path, overwrite: bool = False) -> bool:
+    """Check that ``kplearn train --out`` may write ``out``; True when a run there is to be replaced.
+
+    ``out`` may be missing or an empty folder. A folder that holds a run
+    (``config.json``) is replaced only with ``overwrite``; any other non-empty
+    folder, or a file, is refused either way (nothing but a run is ever deleted).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_run_dir(Path(tempfile.mkdtemp()) / "new")
+    False
+    """
+    out = Path(out)
+    if not out.exists():
+        return False
+    if not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file, not a run directory")
+    if not any(out.iterdir()):
+        return False
+    if not (out / "config.json").is_file():
+        raise ValueError(
+            f"--out {str(out)!r} is a folder with files but not a kplearn run (no config.json); "
+            "choose a new or empty folder"
+        )
+    if not overwrite:
+        raise ValueError(
+            f"--out {str(out)!r} already holds a trained run; pass --overwrite to replace it "
+            "or choose another --out"
+        )
+    return True
+
+
+def _summary_text(summary: dict) -> str:
+    """``key=value`` pairs, numbers rounded for reading."""
+    from kplearn.train.progress import format_value
+
+    return " ".join(
+        f"{k}={format_value(v) if isinstance(v, float) and k != 'seconds' else v}"
+        for k, v in summary.items()
     )
 
 
@@ -228,6 +312,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"unknown model {args.model!r}; deep: {', '.join(names['deep'])}; "
             f"classical: {', '.join(names['classical']) or '(none)'}"
         )
+    replace = check_run_dir(args.out, args.overwrite)
     progress = not args.quiet
     data = _load(args.data, args.n, args.seed, args.image_size, progress)
     if args.val is not None:
@@ -241,7 +326,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     model_config = dict(args.set)
     if args.input_size is not None:
         model_config["input_size"] = args.input_size
-    info = {"data": args.data, "n": args.n, "image_size": args.image_size, "split": split}
+    info = {"data": args.data, "n": args.n, "seed": args.seed, "image_size": args.image_size,
+            "split": split}  # fmt: skip
+    if replace:  # only now that the data loaded: a bad spec leaves the old run alone
+        import shutil
+
+        shutil.rmtree(args.out)
     t0 = time.perf_counter()
     loc = train_run(args.model, train, val, out=args.out, minutes=args.minutes, epochs=args.epochs,
                     seed=args.seed, preset=args.preset, model_config=model_config,
@@ -252,22 +342,78 @@ def _cmd_train(args: argparse.Namespace) -> int:
     hist = getattr(loc, "history", None)
     if hist is not None:
         summary.update(epochs=len(hist.epochs), steps=hist.steps, best_epoch=hist.best_epoch,
-                       metric=hist.metric, best_value=hist.best_value, stop=hist.stop_reason)  # fmt: skip
+                       metric=hist.metric, best_value=hist.best_value, split="val",
+                       flip_test=False, stop=hist.stop_reason)  # fmt: skip
     if args.json:
         print(json.dumps(summary))
     else:
-        print(" ".join(f"{k}={v}" for k, v in summary.items()))
+        print(_summary_text(summary))
     return 0
 
 
 # --- evaluate -------------------------------------------------------------------------------------
-def _select_split(data, config: dict, split: str):
+def _trained_on(config: dict, args: argparse.Namespace) -> bool:
+    """Whether ``--data`` (with its options) is the data the run was trained on."""
+    from kplearn.data.specs import parse_spec
+
+    if config.get("data") != args.data:
+        return False
+    if parse_spec(args.data)[0].startswith("synthetic"):
+        # Generated samples are named by index: only the same settings give the same samples.
+        seed = config.get("seed", config.get("split", {}).get("seed"))
+        return (config.get("n"), seed, config.get("image_size")) == (args.n, args.seed,
+                                                                      args.image_size)  # fmt: skip
+    return True  # files: sample names are file names
+
+
+def _training_settings(config: dict) -> str:
+    parts = [f"--data {config.get('data')}"]
+    for key in ("n", "seed", "image_size"):
+        value = config.get(key, config.get("split", {}).get(key))
+        if value is not None:
+            shown = "x".join(map(str, value)) if isinstance(value, list) else value
+            parts.append(f"--{key.replace('_', '-')} {shown}")
+    return " ".join(parts)
+
+
+def default_split(config: dict, same_data: bool) -> tuple[str, str | None]:
+    """``(split, warning)``: what ``evaluate`` scores without ``--split``.
+
+    The run's held-out samples on the data it was trained on, all samples of any
+    other data. ``warning`` is set when the default scores training samples.
+
+    Examples
+    --------
+    >>> default_split({"split": {"val_names": ["a"]}}, same_data=True)
+    ('val', None)
+    >>> default_split({"split": {"val_names": ["a"]}}, same_data=False)
+    ('all', None)
+    """
+    recorded = config.get("split", {})
+    if not same_data:
+        return "all", None
+    if recorded.get("val_names") is not None:
+        return "val", None
+    val_spec = recorded.get("val_spec")
+    return "all", (
+        "the run was trained on all of this data"
+        + (f" (validated on {val_spec}); evaluate with --data {val_spec} for held-out scores"
+           if val_spec else "; these are training scores")  # fmt: skip
+    )
+
+
+def _select_split(data, config: dict, split: str, same_data: bool = True):
     if split == "all":
         return data
-    names = config.get("split", {}).get("val_names")
+    recorded = config.get("split", {})
+    names = recorded.get("val_names")
     if names is None:
+        where = f" (it was validated on {recorded['val_spec']})" if recorded.get("val_spec") else ""
+        raise ValueError(f"this run has no recorded held-out split{where}; use --split all")
+    if not same_data:
         raise ValueError(
-            "this run has no recorded held-out split (trained with --val?); use --split all"
+            f"--split {split} names samples of the data the run was trained on "
+            f"({_training_settings(config)}); use that data, or --split all"
         )
     wanted = set(names)
     keep = np.array([(s.name in wanted) == (split == "val") for s in data])
@@ -277,130 +423,29 @@ def _select_split(data, config: dict, split: str):
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from kplearn.train.checkpoint import read_config
+    from kplearn.run_config import read_config
     from kplearn.train.evaluate import evaluate
     from kplearn.train.runs import load_run
 
     config = read_config(args.run)
     loc = load_run(args.run)
+    same = _trained_on(config, args)
+    split, warning = (args.split, None) if args.split else default_split(config, same)
     data = _load(args.data, args.n, args.seed, args.image_size, progress=not args.json)
-    data = _select_split(data, config, args.split)
+    data = _select_split(data, config, split, same)
     metrics = evaluate(loc, data, flip_test=not args.no_flip)
+    report = {"run": str(args.run), "data": args.data, "split": split, "split_size": len(data),
+              "flip_test": bool(metrics.pop("flip_test", not args.no_flip)), **metrics}  # fmt: skip
+    if warning:
+        print(f"kplearn evaluate: warning: {warning}", file=sys.stderr)
     if args.json:
-        print(json.dumps(metrics))
+        print(json.dumps(report))
     else:
+        from kplearn.cli import plural
+        from kplearn.train.progress import format_value
+
+        print(f"{args.run} on {args.data}: split {split} ({plural(len(data), 'sample')}), "
+              f"flip test {'on' if report['flip_test'] else 'off'}")  # fmt: skip
         for k, v in metrics.items():
-            print(f"{k:>14s}  {v:.4f}" if isinstance(v, float) else f"{k:>14s}  {v}")
-    return 0
-
-
-# --- predict ----------------------------------------------------------------------------------------
-def read_image(path: str | Path) -> np.ndarray:
-    """Read an image file as RGB ``uint8`` (grey and RGBA accepted; 16-bit refused with a message)."""
-    import cv2
-
-    from kplearn.train.crops import check_image
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"image {str(p)!r} not found")
-    img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise ValueError(f"image {str(p)!r} could not be read (not an image OpenCV knows?)")
-    if img.ndim == 3 and img.shape[2] == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    elif img.ndim == 3 and img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
-    return check_image(img, f"image {str(p)!r}")
-
-
-def draw_prediction(
-    image: np.ndarray, keypoints: np.ndarray, skeleton, radius: int | None = None
-) -> np.ndarray:
-    """The image with keypoints (K, 2|3) or people (M, K, 3) and skeleton edges drawn (RGB uint8)."""
-    import cv2
-
-    out = image.copy()
-    people = keypoints[None] if keypoints.ndim == 2 else keypoints
-    r = radius or max(1, round(max(image.shape[:2]) / 120))
-    for person in people:
-        shown = person[:, 2] > 0 if person.shape[1] > 2 else np.ones(len(person), bool)
-        for a, b in skeleton.edges:
-            if shown[a] and shown[b]:
-                pa = tuple(int(round(v)) for v in person[a, :2])
-                pb = tuple(int(round(v)) for v in person[b, :2])
-                cv2.line(out, pa, pb, (0, 200, 255), max(1, r // 2), cv2.LINE_AA)
-        for k, (x, y) in enumerate(person[:, :2]):
-            if shown[k]:
-                cv2.circle(out, (int(round(x)), int(round(y))), r, (255, 60, 0), -1, cv2.LINE_AA)
-    return out
-
-
-def _cmd_predict(args: argparse.Namespace) -> int:
-    import cv2
-
-    from kplearn.train.runs import load_run
-
-    loc = load_run(args.run)
-    images = [read_image(p) for p in args.images]
-    boxes = None
-    if args.boxes is not None:
-        bp = Path(args.boxes)
-        if not bp.is_file():
-            raise FileNotFoundError(f"boxes file {str(bp)!r} not found")
-        try:
-            boxes = json.loads(bp.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{str(bp)!r} is not valid JSON: {err}") from None
-        if not isinstance(boxes, list) or len(boxes) != len(images):
-            raise ValueError(
-                f"{str(bp)!r} must hold a list of {len(images)} boxes ([x, y, w, h] or null)"
-            )
-    deep = getattr(loc, "family", "classical") == "deep"
-    sk = loc.skeleton
-    records = []
-    if deep and loc.model.output_kind == "paf":
-        if boxes is not None:
-            raise ValueError("--boxes does not apply to a bottom-up (PAF) model")
-        for path, (people, scores) in zip(
-            args.images, loc.predict_people(images, flip_test=not args.no_flip), strict=True
-        ):
-            records.append(
-                {"image": str(path), "people": people.tolist(), "scores": scores.tolist()}
-            )
-        drawn = [np.asarray(r["people"]).reshape(-1, sk.num_keypoints, 3) for r in records]
-    else:
-        if deep:
-            kp, scores = loc.predict(images, boxes, flip_test=not args.no_flip, return_scores=True)
-        else:
-            if boxes is not None and any(b is None for b in boxes):
-                raise ValueError(
-                    "classical models need a box for every image, or no --boxes at all"
-                )
-            kp = loc.predict(images, boxes)
-            scores = np.ones(kp.shape[:2])
-        for i, path in enumerate(args.images):
-            rec = {
-                "image": str(path),
-                "keypoints": kp[i, :, :2].tolist(),
-                "scores": scores[i].tolist(),
-            }
-            if boxes is not None:
-                rec["box"] = boxes[i]
-            records.append(rec)
-        drawn = [kp[i] for i in range(len(images))]
-    result = {"run": str(args.run), "model": loc.name, "skeleton": sk.name,
-              "keypoint_names": list(sk.keypoint_names), "coordinates": "image pixels, pixel centres",
-              "predictions": records}  # fmt: skip
-    out = Path(args.out)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    if args.draw is not None:
-        d = Path(args.draw)
-        d.mkdir(parents=True, exist_ok=True)
-        for path, img, kp_i in zip(args.images, images, drawn, strict=True):
-            pic = draw_prediction(img, kp_i, sk)
-            cv2.imwrite(str(d / (Path(path).stem + ".png")), cv2.cvtColor(pic, cv2.COLOR_RGB2BGR))
-    print(f"wrote {len(records)} predictions to {out}", file=sys.stderr)
+            print(f"{k:>14s}  {format_value(v) if isinstance(v, float) else v}")
     return 0

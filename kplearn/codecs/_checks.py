@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from kplearn._checks import check_size as _check_size
 
 #: Image <-> heatmap coordinate conventions; see :mod:`kplearn.codecs.coordinates`.
 ENCODINGS = ("unbiased", "msra", "udp")
+#: Heatmap decoders; see :mod:`kplearn.codecs.heatmap`.
+DECODE_METHODS = ("argmax", "quarter", "dark", "softargmax")
 
 
 def check_size(size, name: str) -> tuple[int, int]:
-    """Return ``(width, height)`` as two positive ints or raise ``ValueError``."""
+    """Return ``(width, height)`` as two positive ints (:func:`kplearn._checks.check_size`, as ``ValueError``)."""
     try:
-        w, h = size
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (width, height) pair, got {size!r}") from None
-    out = []
-    for v in (w, h):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            if isinstance(v, numbers.Real) and float(v).is_integer():
-                v = int(v)
-            else:
-                raise ValueError(f"{name} must hold whole numbers, got {size!r}")
-        if v < 1:
-            raise ValueError(f"{name} must be positive, got {size!r}")
-        out.append(int(v))
-    return out[0], out[1]
+        return _check_size(size, name)
+    except TypeError as err:  # codecs report every bad size as a value error
+        raise ValueError(str(err)) from None
 
 
 def check_choice(value: str, choices: tuple[str, ...], name: str) -> str:

@@ -87,8 +87,8 @@ def input_to_heatmap(xy, input_size, heatmap_size, encoding: str = "unbiased"):
     for the three ``encoding`` conventions; ``msra`` encoding additionally rounds the
     centre, which :func:`~kplearn.codecs.encode_heatmaps` does, not this map.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> input_to_heatmap(np.array([100.0, 100.0]), (192, 256), (48, 64), "msra")
     array([25., 25.])
@@ -101,8 +101,8 @@ def input_to_heatmap(xy, input_size, heatmap_size, encoding: str = "unbiased"):
 def heatmap_to_input(xy, input_size, heatmap_size, encoding: str = "unbiased"):
     """Inverse of :func:`input_to_heatmap`: heatmap pixels ``(..., 2)`` -> input pixels.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> heatmap_to_input(np.array([0.0, 0.0]), (192, 256), (48, 64))
     array([1.5, 1.5])
@@ -158,8 +158,8 @@ def normalize_keypoints(keypoints, input_size, bounds: tuple[float, float] = (-1
     -------
     ndarray (float64) or Tensor (differentiable, same dtype/device)
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> normalize_keypoints(np.array([[95.5, 127.5, 2.0]]), (192, 256), bounds=(0, 1))
     array([[0.5, 0.5, 2. ]])
@@ -175,8 +175,8 @@ def normalize_keypoints(keypoints, input_size, bounds: tuple[float, float] = (-1
 def denormalize_keypoints(keypoints, input_size, bounds: tuple[float, float] = (-1.0, 1.0)):
     """Inverse of :func:`normalize_keypoints`: normalised coordinates -> input pixels.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> denormalize_keypoints(np.array([[0.0, 0.0]]), (192, 256))
     array([[ 95.5, 127.5]])
@@ -207,8 +207,8 @@ def heatmap_expectation(heatmaps, beta: float | None = None) -> np.ndarray:
     treated as logits: ``softmax(beta * h)`` over all pixels (the numpy twin of
     :func:`soft_argmax`).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> hm = np.zeros((1, 5, 5)); hm[0, 2, 1] = hm[0, 2, 2] = 1.0
     >>> heatmap_expectation(hm)
@@ -260,8 +260,8 @@ def soft_argmax(
     Tensor, shape (..., 2)
         ``x, y``, same dtype and device as ``logits``; gradients flow to ``logits``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import torch
     >>> f = torch.full((1, 1, 4, 4), -20.0); f[0, 0, 1, 2] = 20.0
     >>> soft_argmax(f).round(decimals=4)

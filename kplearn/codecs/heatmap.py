@@ -29,14 +29,15 @@ Decoding (:func:`decode_heatmaps`), all vectorised over every map at once:
   (:func:`~kplearn.codecs.coordinates.heatmap_expectation`), or of ``softmax(beta h)``.
 
 Invalid maps: a map whose maximum is ``<= 0`` (all zero, all negative) has no peak.
-Its keypoint is ``(NaN, NaN)`` and its score the maximum (``<= 0``); kplearn's metrics
+Its keypoint is ``(NaN, NaN)`` and its score 0 -- the one rule for "not predicted"
+in kplearn (see "Keypoint arrays" in :mod:`kplearn.codecs`); kplearn's metrics
 count NaN predictions as misses. (MMPose returns ``(-1, -1)`` heatmap px, which its
 codec scales to ``(-s, -s)``; HRNet returns ``(0, 0)``: both look like real points.)
 With ``method="softargmax"`` and a ``beta`` the map is taken as logits and always
 decodes, with score = the peak probability of ``softmax(beta h)``.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from kplearn.codecs import encode_heatmaps, decode_heatmaps
 >>> kp = np.array([[[100.3, 120.7, 2.0]]])
@@ -53,6 +54,7 @@ from __future__ import annotations
 import numpy as np
 
 from kplearn.codecs._checks import (
+    DECODE_METHODS,
     ENCODINGS,
     check_choice,
     check_heatmaps,
@@ -64,8 +66,6 @@ from kplearn.codecs.coordinates import heatmap_expectation, heatmap_to_input, in
 from kplearn.codecs.refine import refine_dark, refine_quarter
 
 __all__ = ["encode_heatmaps", "decode_heatmaps", "heatmap_maximum", "DECODE_METHODS"]
-
-DECODE_METHODS = ("argmax", "quarter", "dark", "softargmax")
 
 
 def _window_reaches_map(mu: np.ndarray, radius: np.ndarray, size: int) -> np.ndarray:
@@ -106,8 +106,8 @@ def encode_heatmaps(
     weights : ndarray, shape (..., K)
         1 where the target is usable, 0 for unlabelled or far-outside keypoints.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> hm, w = encode_heatmaps(np.array([[101.0, 101.0, 2]]), (192, 256), (48, 64), 2.0, "msra")
     >>> np.unravel_index(hm[0].argmax(), hm[0].shape), int((hm[0] > 0).sum()), float(hm.max())
@@ -150,8 +150,8 @@ def heatmap_maximum(heatmaps) -> tuple[np.ndarray, np.ndarray]:
     Ties go to the first maximum in row-major order; maps with maximum ``<= 0`` get
     ``(NaN, NaN)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> heatmap_maximum(np.ones((1, 3, 4)))
     (array([[0., 0.]]), array([1.]))
@@ -202,10 +202,11 @@ def decode_heatmaps(
     keypoints : ndarray, shape (..., K, 2)
         ``x, y`` in input pixels (float64); NaN for invalid maps.
     scores : ndarray, shape (..., K)
-        The map maximum (or the peak probability for ``softargmax`` with ``beta``).
+        The map maximum (or the peak probability for ``softargmax`` with ``beta``);
+        0 for invalid maps.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> hm = np.zeros((1, 2, 64, 48)); hm[0, 0, 10, 20] = 1.0
     >>> xy, s = decode_heatmaps(hm, (192, 256), "argmax")
@@ -217,16 +218,18 @@ def decode_heatmaps(
     hm = check_heatmaps(heatmaps)
     height, width = hm.shape[-2:]
     xy, scores = heatmap_maximum(hm)
+    invalid = np.isnan(xy[..., 0])
     if method == "quarter":
         xy = refine_quarter(hm, xy)
     elif method == "dark":
         xy = refine_dark(hm, xy, blur_kernel, max_offset)
     elif method == "softargmax":
-        invalid = np.isnan(xy[..., 0])
         xy = heatmap_expectation(hm, beta)
         if beta is None:
             xy[invalid] = np.nan
         else:
             z = beta * (hm - scores[..., None, None])
             scores = 1.0 / np.exp(z).sum(axis=(-2, -1))
+            invalid[...] = False
+    scores = np.where(invalid, 0.0, scores)
     return heatmap_to_input(xy, input_size, (width, height), encoding), scores

@@ -11,8 +11,8 @@ The quarter offset needs ``x - 1`` and ``x + 1``, so it refines ``1 <= x <= W' -
 DARK needs two pixels on each side, so it refines only when ``2 <= x <= W' - 3`` and
 ``2 <= y <= H' - 3`` (as DarkPose and MMPose).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from kplearn.codecs.refine import refine_quarter
 >>> hm = np.zeros((1, 20, 20)); hm[0, 10, 10] = 1.0; hm[0, 10, 11] = 0.8; hm[0, 10, 9] = 0.5
@@ -27,7 +27,7 @@ from scipy.ndimage import correlate1d
 
 from kplearn.codecs._checks import check_heatmaps
 
-__all__ = ["refine_quarter", "refine_dark", "gaussian_blur", "blur_sigma"]
+__all__ = ["refine_quarter", "refine_dark", "gaussian_blur", "blur_sigma", "blur_kernel_for"]
 
 # log() floor for DARK: blurred values below it (far tails, negatives) are clamped.
 _LOG_FLOOR = 1e-10
@@ -94,6 +94,24 @@ def blur_sigma(kernel_size: int) -> float:
     return 0.3 * ((kernel_size - 1) / 2 - 1) + 0.8
 
 
+def blur_kernel_for(sigma: float) -> int:
+    """DARK's blur width for targets of std ``sigma``: the odd ``k`` whose :func:`blur_sigma` is nearest.
+
+    This is the one rule kplearn uses to match the blur to the targets
+    (:class:`~kplearn.codecs.HeatmapCodec` with ``blur_kernel=None``); ``k = 11``
+    for sigma 2, as DARK's default.
+
+    Examples
+    --------
+    >>> blur_kernel_for(2.0), blur_kernel_for(1.5), blur_kernel_for(2.9)
+    (11, 7, 17)
+    """
+    if isinstance(sigma, bool) or not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"sigma must be positive and finite, got {sigma!r}")
+    half = max(1, int(round((float(sigma) - 0.8) / 0.3 + 1)))
+    return 2 * half + 1
+
+
 def _gaussian_kernel(kernel_size: int) -> np.ndarray:
     if isinstance(kernel_size, bool) or int(kernel_size) != kernel_size or kernel_size < 1:
         raise ValueError(f"blur_kernel must be a positive odd integer, got {kernel_size!r}")
@@ -117,8 +135,8 @@ def gaussian_blur(heatmaps, kernel_size: int = 11) -> np.ndarray:
     Unlike MMPose the result is not rescaled to the original maximum: DARK uses
     derivatives of ``log h``, which a constant factor does not change.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> gaussian_blur(np.ones((1, 3, 3)), 3)[0, 1, 1] == 1.0
     np.True_

@@ -12,8 +12,8 @@ vector is divided by its sum, so it is a probability vector as the KL loss
 sums to ~1 only away from the ends). Weights follow :func:`~kplearn.codecs.encode_heatmaps`:
 0 for unlabelled keypoints and for keypoints whose 3-sigma window misses every bin.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from kplearn.codecs.simcc import encode_simcc, decode_simcc
 >>> kp = np.array([[[60.3, 40.8, 2.0]]])
@@ -27,11 +27,17 @@ np.True_
 
 from __future__ import annotations
 
+import numbers
+from dataclasses import dataclass
+
 import numpy as np
 
 from kplearn.codecs._checks import check_choice, check_keypoints, check_sigma, check_size
 
-__all__ = ["encode_simcc", "decode_simcc", "simcc_bins"]
+__all__ = ["encode_simcc", "decode_simcc", "simcc_bins", "SimCCCodec", "SIMCC_DECODERS"]
+
+#: The :func:`decode_simcc` methods.
+SIMCC_DECODERS = ("argmax", "expectation")
 
 
 def simcc_bins(input_size: tuple[int, int], split_ratio: float = 2.0) -> tuple[int, int]:
@@ -131,11 +137,12 @@ def decode_simcc(
     Returns
     -------
     keypoints : ndarray (..., K, 2)
-        NaN where ``score <= 0`` (without ``beta``).
+        NaN where ``min(max_x, max_y) <= 0`` (without ``beta``): no peak.
     scores : ndarray (..., K)
-        ``min(max_x, max_y)`` as MMPose; with ``beta`` the smaller peak probability.
+        ``min(max_x, max_y)`` as MMPose, 0 where there is no peak; with ``beta`` the
+        smaller peak probability.
     """
-    check_choice(method, ("argmax", "expectation"), "method")
+    check_choice(method, SIMCC_DECODERS, "method")
     w, h = check_size(input_size, "input_size")
     sx = np.asarray(simcc_x, dtype=np.float64)
     sy = np.asarray(simcc_y, dtype=np.float64)
@@ -171,5 +178,128 @@ def decode_simcc(
     stride = np.array([w / sx.shape[-1], h / sy.shape[-1]])
     xy = (np.stack(coords, axis=-1) + 0.5) * stride - 0.5
     if beta is None:
-        xy[scores <= 0] = np.nan
+        invalid = scores <= 0
+        xy[invalid] = np.nan
+        scores = np.where(invalid, 0.0, scores)
     return xy, scores
+
+
+_SIMCC_FIELDS = ("input_size", "sigma", "split_ratio", "normalize", "decoder", "beta")
+
+
+def _positive(value, name: str, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class SimCCCodec:
+    """SimCC labels and their decoding with every setting in one place (numpy).
+
+    The SimCC counterpart of :class:`~kplearn.codecs.HeatmapCodec`: ``encode`` gives
+    :func:`encode_simcc`'s ``(target_x, target_y, weights)``, ``decode`` gives
+    :func:`decode_simcc`'s ``(keypoints, scores)``; :meth:`to_config` /
+    :meth:`from_config` store it in a run's config.
+
+    Parameters
+    ----------
+    input_size : (int, int)
+        ``(width, height)``.
+    sigma : float
+        Label width in bins.
+    split_ratio : float
+        Bins per input pixel.
+    normalize : bool
+        Labels sum to 1 per keypoint and axis.
+    decoder : {"argmax", "expectation"}
+    beta : float, optional
+        Decode ``softmax(beta z)`` (the outputs taken as logits); see :func:`decode_simcc`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codec = SimCCCodec((128, 96), sigma=4.0, decoder="expectation")
+    >>> codec.bins
+    (256, 192)
+    >>> tx, ty, w = codec.encode(np.array([[[60.3, 40.8, 2.0]]]))
+    >>> xy, score = codec.decode(tx, ty)
+    >>> np.round(xy, 2).tolist()
+    [[[60.3, 40.8]]]
+    >>> SimCCCodec.from_config(codec.to_config()) == codec
+    True
+    """
+
+    input_size: tuple[int, int]
+    sigma: float = 6.0
+    split_ratio: float = 2.0
+    normalize: bool = True
+    decoder: str = "argmax"
+    beta: float | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "input_size", check_size(self.input_size, "input_size"))
+        set_(self, "sigma", _positive(self.sigma, "sigma"))
+        set_(self, "split_ratio", _positive(self.split_ratio, "split_ratio"))
+        if not isinstance(self.normalize, (bool, np.bool_)):
+            raise ValueError(f"normalize must be True or False, got {self.normalize!r}")
+        set_(self, "normalize", bool(self.normalize))
+        check_choice(self.decoder, SIMCC_DECODERS, "decoder")
+        set_(self, "beta", _positive(self.beta, "beta", allow_none=True))
+
+    @property
+    def bins(self) -> tuple[int, int]:
+        """``(Wx, Wy)``, the label lengths (:func:`simcc_bins`)."""
+        return simcc_bins(self.input_size, self.split_ratio)
+
+    def encode(self, keypoints, dtype=np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(target_x (..., K, Wx), target_y (..., K, Wy), weights (..., K))`` for input-pixel keypoints."""
+        return encode_simcc(
+            keypoints, self.input_size, self.sigma, self.split_ratio, self.normalize, dtype
+        )
+
+    def decode(self, simcc_x, simcc_y) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints ``(..., K, 2)`` in input pixels and scores ``(..., K)``; NaN with score 0 where no peak."""
+        sx, sy = _as_numpy(simcc_x), _as_numpy(simcc_y)
+        if np.shape(sx)[-1:] != (self.bins[0],) or np.shape(sy)[-1:] != (self.bins[1],):
+            raise ValueError(
+                f"SimCC outputs with {np.shape(sx)[-1:]} x-bins and {np.shape(sy)[-1:]} y-bins do "
+                f"not match the codec's {self.bins}"
+            )
+        return decode_simcc(sx, sy, self.input_size, self.decoder, self.beta)
+
+    def to_config(self) -> dict:
+        """A JSON-ready dict; :meth:`from_config` rebuilds the same codec."""
+        return {"type": "simcc", "input_size": list(self.input_size), "sigma": self.sigma,
+                "split_ratio": self.split_ratio, "normalize": self.normalize,
+                "decoder": self.decoder, "beta": self.beta}  # fmt: skip
+
+    @classmethod
+    def from_config(cls, config: dict) -> SimCCCodec:
+        """The codec a :meth:`to_config` dict describes; unknown keys are an error."""
+        if not isinstance(config, dict):
+            raise ValueError(f"SimCC codec config must be a dict, got {type(config).__name__}")
+        cfg = dict(config)
+        kind = cfg.pop("type", "simcc")
+        if kind != "simcc":
+            raise ValueError(f"codec config has type {kind!r}, not 'simcc'")
+        unknown = sorted(set(cfg) - set(_SIMCC_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"SimCC codec config has unknown keys {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(_SIMCC_FIELDS)}"
+            )
+        if "input_size" not in cfg:
+            raise ValueError("SimCC codec config is missing 'input_size'")
+        return cls(**cfg)
+
+
+def _as_numpy(values):
+    try:  # torch tensors, without importing torch here
+        return values.detach().cpu().numpy()
+    except AttributeError:
+        return values

@@ -8,8 +8,8 @@ in float64 internally (float32 on Apple ``mps``, which has no float64), and retu
 the input's floating dtype. For a differentiable decoder use
 :func:`~kplearn.codecs.soft_argmax`.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.codecs.torch_ops import encode_heatmaps_torch, decode_heatmaps_torch
 >>> kp = torch.tensor([[[100.3, 120.7, 2.0]]])
@@ -24,9 +24,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from kplearn.codecs._checks import ENCODINGS, check_choice, check_sigma, check_size
+from kplearn.codecs._checks import (
+    DECODE_METHODS,
+    ENCODINGS,
+    check_choice,
+    check_sigma,
+    check_size,
+)
 from kplearn.codecs.coordinates import heatmap_to_input, input_to_heatmap
-from kplearn.codecs.heatmap import DECODE_METHODS
 from kplearn.codecs.refine import _LOG_FLOOR, _gaussian_kernel
 
 __all__ = ["decode_heatmaps_torch", "encode_heatmaps_torch"]
@@ -132,7 +137,7 @@ def decode_heatmaps_torch(
     """:func:`~kplearn.codecs.decode_heatmaps` on a tensor ``(..., K, H', W')``, on its device.
 
     Same arguments and rules; returns ``(keypoints (..., K, 2), scores (..., K))``
-    as tensors of the input's floating dtype, NaN keypoints for invalid maps.
+    as tensors of the input's floating dtype: NaN keypoints and score 0 for invalid maps.
     """
     check_choice(method, DECODE_METHODS, "method")
     check_choice(encoding, ENCODINGS, "encoding")
@@ -206,5 +211,6 @@ def decode_heatmaps_torch(
         ys = torch.arange(height, dtype=flat.dtype, device=dev)
         xy = torch.stack([(p.sum(1) * xs).sum(-1), (p.sum(2) * ys).sum(-1)], dim=-1)
     xy[invalid] = float("nan")
+    scores = torch.where(invalid, torch.zeros_like(scores), scores)
     xy = heatmap_to_input(xy, input_size, (width, height), encoding)
     return xy.reshape(*lead, 2).to(out_dtype), scores.reshape(lead).to(out_dtype)

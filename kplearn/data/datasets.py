@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kplearn._checks import check_image
 from kplearn.skeletons import Skeleton, get_skeleton
 
 __all__ = ["Sample", "KeypointDataset", "validate_keypoints", "boxes_from_keypoints"]
@@ -117,12 +118,10 @@ class Sample:
                 f"sample {self.name!r}: keypoints must be (M, K, 3), got {np.shape(self.keypoints)}"
             )
         self.keypoints = kp
-        img = np.asarray(self.image)
-        if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
-            raise ValueError(
-                f"sample {self.name!r}: image must be uint8 H×W or H×W×3 RGB, got {img.dtype} {img.shape}"
-            )
-        self.image = img
+        try:
+            self.image = check_image(self.image, f"sample {self.name!r}: image")
+        except ValueError as err:  # keep the message tests and users know: "image must be uint8 ..."
+            raise ValueError(f"sample {self.name!r}: image must be uint8 H×W or H×W×3 RGB ({err})") from None
         m = kp.shape[0]
         self.boxes = (
             boxes_from_keypoints(kp)

@@ -12,9 +12,10 @@ Examples
 >>> person_from_name("Abdullah_Gul_11b.jpg")
 'Abdullah_Gul'
 >>> from kplearn.data import load_faces68
->>> faces = load_faces68("../shared/data/faces68")  # doctest: +SKIP
->>> len(faces), len(set(faces.groups))  # doctest: +SKIP
-(3601, 295)
+>>> from kplearn.lessons import sample_path
+>>> faces = load_faces68(sample_path("faces68_layout"))  # the 4-face sample in datasets/
+>>> len(faces), len(set(faces.groups))
+(4, 2)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from kplearn.data.datasets import KeypointDataset, Sample
-from kplearn.data.formats import PathLike, _read_images, read_faces68_csv
+from kplearn.data.formats import PathLike, _read_images, check_file_name, read_faces68_csv
 
 __all__ = ["load_faces68", "person_from_name", "default_faces68_root", "FACES68_ENV"]
 
@@ -102,7 +103,7 @@ def load_faces68(
         raise FileNotFoundError(
             f"{csv_path}: no such file; a faces68 folder holds keypoints.csv and images/"
         )
-    names, xy = read_faces68_csv(csv_path)
+    names, xy, lines = read_faces68_csv(csv_path, return_lines=True)
     index = np.arange(len(names))
     if n is not None:
         if n <= 0:
@@ -110,8 +111,9 @@ def load_faces68(
         if n < len(names):
             # The same draw as KeypointDataset.subset, so both give the same faces.
             index = np.sort(np.random.default_rng(seed).permutation(len(names))[:n])
-    # Line numbers in messages: the header is line 1, so row i is on line i + 2.
-    records = [f"line {i + 2} (name={names[i]!r})" for i in index]
+    records = [f"line {lines[i]} (name={names[i]!r})" for i in index]
+    for i, rec in zip(index, records, strict=True):  # a file inside images/: not absolute, no '..'
+        check_file_name(names[i], csv_path, rec, "name")
     images = _read_images(
         [root / "images" / names[i] for i in index],
         records,

@@ -3,7 +3,8 @@
 Four formats, each with a reader that validates and a writer that round-trips:
 
 - **COCO keypoints JSON** (``person_keypoints_*.json``): :func:`read_coco`,
-  :func:`write_coco`, :func:`coco_to_dataset`, :func:`dataset_to_coco`.
+  :func:`write_coco`, :func:`coco_to_dataset`, :func:`dataset_to_coco`; COCO results
+  (predictions) with :func:`predictions_to_coco`.
 - **faces68 landmark CSV** (header ``,0,1,…,135``, then ``name,x0,y0,…,x67,y67``):
   :func:`read_faces68_csv`, :func:`write_faces68_csv`.
 - **iBUG .pts** (``version: 1`` / ``n_points: 68`` / ``{ … }``): :func:`read_pts`,
@@ -48,6 +49,7 @@ import csv
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,10 +57,12 @@ from typing import Any
 
 import cv2
 import numpy as np
-from tqdm.auto import tqdm
 
+from kplearn import _checks
+from kplearn._checks import MAX_COORDINATE, check_image_file
+from kplearn._checks import kind as _kind
 from kplearn.data.datasets import KeypointDataset, Sample
-from kplearn.skeletons import Skeleton, get_skeleton, list_skeletons, register_skeleton
+from kplearn.skeletons import MPII16, Skeleton, get_skeleton, list_skeletons
 
 __all__ = [
     "KplearnFormatError",
@@ -68,6 +72,9 @@ __all__ = [
     "validate_coco",
     "coco_to_dataset",
     "dataset_to_coco",
+    "predictions_to_coco",
+    "check_file_name",
+    "set_image_limits",
     "read_faces68_csv",
     "write_faces68_csv",
     "read_pts",
@@ -108,35 +115,7 @@ class KplearnFormatError(ValueError):
         super().__init__(where + problem)
 
 
-# --- MPII 16-joint layout ----------------------------------------------------
-# MPII's joint order (its own ids 0..15); r/l are the subject's right and left.
-_MPII_NAMES = (
-    "r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "pelvis", "thorax",
-    "upper_neck", "head_top", "r_wrist", "r_elbow", "r_shoulder", "l_shoulder", "l_elbow",
-    "l_wrist",
-)  # fmt: skip
-_MPII_EDGES = (
-    (0, 1), (1, 2), (2, 6), (6, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 9),
-    (7, 12), (12, 11), (11, 10), (7, 13), (13, 14), (14, 15),
-)  # fmt: skip
-# MPII defines no OKS sigmas; these are the values MMPose's MPII config adapts from COCO.
-_MPII_SIGMAS = (
-    0.089, 0.083, 0.107, 0.107, 0.083, 0.089, 0.026, 0.026, 0.026, 0.026,
-    0.062, 0.072, 0.179, 0.179, 0.072, 0.062,
-)  # fmt: skip
-_MPII_PARTS = ("leg",) * 6 + ("torso",) * 2 + ("head",) * 2 + ("arm",) * 6
-
-MPII16 = register_skeleton(
-    Skeleton(
-        name="mpii16",
-        keypoint_names=_MPII_NAMES,
-        edges=_MPII_EDGES,
-        flip_pairs=((0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)),
-        sigmas=_MPII_SIGMAS,
-        parts=_MPII_PARTS,
-    )
-)
-
+# --- MPII 16-joint layout (defined in kplearn.skeletons) -------------------
 #: MPII's person-scale unit: ``scale`` is the person's height in units of 200 px.
 MPII_SCALE_UNIT = 200.0
 #: MPII head size for PCKh is this factor times the head-box diagonal.
@@ -168,15 +147,12 @@ def _numbers(
             raise KplearnFormatError(path, f"{field}[{j}] is {_kind(x)}, not a number", record)
         if not math.isfinite(x):
             raise KplearnFormatError(path, f"{field}[{j}] is {x} (NaN or infinite)", record)
+        if abs(x) > MAX_COORDINATE:
+            raise KplearnFormatError(
+                path, f"{field}[{j}] is {x:g}, beyond ±{MAX_COORDINATE:g} px (not an image coordinate)",
+                record,
+            )
     return [float(x) for x in value]
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return f"the string {value[:30]!r}"
-    return type(value).__name__
 
 
 def _require(obj: dict, fields: Sequence[str], path: PathLike, record: str) -> None:
@@ -198,6 +174,50 @@ def _load_json(path: PathLike) -> Any:
         ) from None
     except UnicodeDecodeError as err:
         raise KplearnFormatError(path, f"not UTF-8 text ({err.reason})") from None
+    except RecursionError:
+        raise KplearnFormatError(path, "JSON nested too deeply to be an annotation file") from None
+
+
+#: Longest ``file_name`` (characters) an annotation may give an image.
+MAX_FILE_NAME = 1024
+
+
+def check_file_name(name: Any, path: PathLike, record: str, field: str = "file_name") -> str:
+    """An image file name from an annotation: relative, inside the image folder, of sane length.
+
+    Refused with :class:`KplearnFormatError`: a non-string or empty name, one longer
+    than :data:`MAX_FILE_NAME` characters (or with a path component over 255), a NUL
+    byte, an absolute path (``/x``, ``C:\\x``, ``\\\\server``), and any ``..`` component:
+    a file name is read relative to the image folder and must not leave it.
+
+    Examples
+    --------
+    >>> check_file_name("train/0001.jpg", "ann.json", "image #0")
+    'train/0001.jpg'
+    >>> check_file_name("../../etc/passwd", "ann.json", "image #0")
+    Traceback (most recent call last):
+    ...
+    kplearn.data.formats.KplearnFormatError: ann.json: image #0: file_name '../../etc/passwd' leaves the image folder ('..')
+    """
+    if not isinstance(name, str) or not name:
+        raise KplearnFormatError(path, f"{field} must be a non-empty string, got {_kind(name)}", record)
+    if len(name) > MAX_FILE_NAME:
+        raise KplearnFormatError(
+            path, f"{field} is {len(name)} characters long, over the {MAX_FILE_NAME} allowed", record
+        )
+    if "\x00" in name:
+        raise KplearnFormatError(path, f"{field} {name[:40]!r} holds a NUL byte", record)
+    parts = re.split(r"[\\/]", name)
+    if name[0] in "/\\" or re.match(r"^[A-Za-z]:", name):
+        raise KplearnFormatError(
+            path, f"{field} {name[:60]!r} is an absolute path; names are relative to the image folder",
+            record,
+        )
+    if ".." in parts:
+        raise KplearnFormatError(path, f"{field} {name[:60]!r} leaves the image folder ('..')", record)
+    if any(len(part) > 255 for part in parts):
+        raise KplearnFormatError(path, f"{field} has a path component over 255 characters", record)
+    return name
 
 
 def _dump_json(data: Any, path: PathLike, indent: int | None) -> None:
@@ -210,15 +230,41 @@ def _dump_json(data: Any, path: PathLike, indent: int | None) -> None:
 
 
 # --- images ------------------------------------------------------------------
+def set_image_limits(max_pixels: int | None = None, max_bytes: int | None = None) -> dict:
+    """Change the size limits under which image files are decoded; returns the previous ones.
+
+    Every reader refuses, before decoding, an image file larger than ``max_bytes``
+    on disk or whose header declares more than ``max_pixels`` pixels (defaults:
+    100 megapixels and 512 MiB, or the environment variables
+    ``KPLEARN_MAX_IMAGE_PIXELS`` and ``KPLEARN_MAX_IMAGE_BYTES``). ``None`` keeps a limit.
+
+    Examples
+    --------
+    >>> old = set_image_limits(max_pixels=4096 * 4096)
+    >>> _ = set_image_limits(**old)  # restore
+    """
+    old = {"max_pixels": _checks.MAX_IMAGE_PIXELS, "max_bytes": _checks.MAX_IMAGE_BYTES}
+    if max_pixels is not None:
+        _checks.MAX_IMAGE_PIXELS = _checks.check_int(max_pixels, "max_pixels", minimum=1)
+    if max_bytes is not None:
+        _checks.MAX_IMAGE_BYTES = _checks.check_int(max_bytes, "max_bytes", minimum=1)
+    return old
+
+
 def read_image(path: PathLike) -> np.ndarray:
     """Read an image file as ``uint8`` RGB ``H×W×3`` (grey files are expanded to 3 channels).
 
     Raises ``FileNotFoundError`` for a missing file and :class:`KplearnFormatError`
-    for a file OpenCV cannot decode.
+    for a file OpenCV cannot decode, or one over the size limits (checked on the
+    file size and the header before decoding; see :func:`set_image_limits`).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such image file")
+    try:
+        check_image_file(path)
+    except ValueError as err:
+        raise KplearnFormatError(path, str(err).removeprefix(f"{path}: ")) from None
     data = np.fromfile(str(path), dtype=np.uint8)
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if bgr is None:
@@ -247,10 +293,10 @@ def progress_bar(iterable, progress: bool = True, **kwargs):
     hides the bar (an explicit ``disable=False`` would override it). The bar
     appears only once the job has run for ``delay`` seconds (default 2).
     """
-    if not progress:
-        kwargs["disable"] = True
+    from kplearn.progress import progress_bar as _progress_bar
+
     kwargs.setdefault("delay", 2.0)  # quick jobs print no bar at all
-    return tqdm(iterable, **kwargs)
+    return _progress_bar(iterable, progress, **kwargs)
 
 
 def _read_images(
@@ -270,6 +316,10 @@ def _read_images(
     for p, rec in zip(paths, records, strict=True):
         if not p.is_file():
             raise KplearnFormatError(source, f"image file {str(p)!r} not found", rec)
+        try:
+            check_image_file(p)  # sizes first: a huge file is refused before any decoding
+        except ValueError as err:
+            raise KplearnFormatError(source, f"image file {err}", rec) from None
 
     def load(i: int) -> np.ndarray:
         try:
@@ -402,6 +452,10 @@ def validate_coco(
                 f"has {k} keypoint names, layout {layout.name} has {layout.num_keypoints}",
                 rec,
             )
+        if not isinstance(cat.get("skeleton", []), list):
+            raise KplearnFormatError(
+                path, f"skeleton must be a list of [a, b] edges, got {_kind(cat['skeleton'])}", rec
+            )
         for pair in cat.get("skeleton", []):
             if (
                 not isinstance(pair, list)
@@ -431,8 +485,7 @@ def validate_coco(
         if img["id"] in image_ids:
             raise KplearnFormatError(path, f"duplicate image id {img['id']}", rec)
         image_ids.add(img["id"])
-        if not isinstance(img["file_name"], str) or not img["file_name"]:
-            raise KplearnFormatError(path, "file_name must be a non-empty string", rec)
+        check_file_name(img["file_name"], path, rec)
         for f in ("width", "height"):
             if not _is_int(img[f]) or img[f] <= 0:
                 raise KplearnFormatError(
@@ -460,6 +513,9 @@ def validate_coco(
         if ann["id"] in ann_ids:
             raise KplearnFormatError(path, f"duplicate annotation id {ann['id']}", rec)
         ann_ids.add(ann["id"])
+        for f in ("image_id", "category_id"):
+            if not _is_int(ann[f]):
+                raise KplearnFormatError(path, f"{f} must be an integer, got {_kind(ann[f])}", rec)
         if ann["image_id"] not in image_ids:
             raise KplearnFormatError(path, f"image_id {ann['image_id']!r} is not an image id", rec)
         if ann["category_id"] not in cat_k:
@@ -488,6 +544,10 @@ def validate_coco(
             raise KplearnFormatError(
                 path, f"area must be a finite number >= 0, got {ann['area']!r}", rec
             )
+        if ann["area"] > MAX_COORDINATE**2:
+            raise KplearnFormatError(
+                path, f"area is {ann['area']:g}, over {MAX_COORDINATE**2:g} px² (not an image area)", rec
+            )
         if ann["iscrowd"] not in (0, 1) or isinstance(ann["iscrowd"], bool):
             raise KplearnFormatError(path, f"iscrowd must be 0 or 1, got {ann['iscrowd']!r}", rec)
     return data
@@ -511,7 +571,10 @@ def read_coco(path: PathLike, skeleton: str | Skeleton | None = None) -> dict:
     Examples
     --------
     >>> from kplearn.data.formats import read_coco
-    >>> coco = read_coco("datasets/coco/person_keypoints_tiny.json")  # doctest: +SKIP
+    >>> from kplearn.lessons import sample_path
+    >>> coco = read_coco(sample_path("coco", "person_keypoints_tiny.json"))
+    >>> len(coco["images"]), len(coco["annotations"])
+    (3, 4)
     """
     return validate_coco(_load_json(path), path, skeleton)
 
@@ -698,6 +761,98 @@ def dataset_to_coco(
     }
 
 
+def predictions_to_coco(
+    keypoints,
+    scores,
+    image_ids: Sequence[int] | None = None,
+    *,
+    category_id: int = 1,
+    decimals: int | None = None,
+) -> list[dict]:
+    """COCO keypoint results (the ``loadRes`` / ``coco_keypoint_eval`` list) from predictions.
+
+    The one builder of COCO results in kplearn: top-down predictions (one row per
+    detection) and bottom-up ones (the people found in each image) both go through it.
+
+    Parameters
+    ----------
+    keypoints : array (N, K, 2 or 3), or a sequence over images of (M_i, K, 2 or 3) arrays
+        An array gives one detection per row; a sequence of per-image arrays gives
+        the people found in each image (``M_i`` may be 0). ``x, y`` are image pixels;
+        a third column is written as each keypoint's third value (a confidence,
+        which COCO AP ignores), else 1. NaN coordinates (a keypoint not found) are
+        kept: :func:`kplearn.metrics.coco_keypoint_eval` counts them as misses.
+    scores : array (N,), or a sequence of (M_i,) arrays
+        Detection scores (they rank detections for AP); finite.
+    image_ids : sequence of int, optional
+        The image of each row (array form) or of each image (sequence form); by
+        default ``1, 2, ...``, the ids :func:`dataset_to_coco` gives samples.
+    category_id : int
+    decimals : int, optional
+        Round coordinates and third values to this many decimals (smaller files);
+        scores are never rounded.
+
+    Returns
+    -------
+    list of dict
+        ``{"image_id", "category_id", "keypoints" (3 K flat values), "score"}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dt = predictions_to_coco(np.array([[[4.0, 5.0, 0.9], [6.0, 7.0, 0.8]]]), [0.85])
+    >>> dt[0]["image_id"], dt[0]["keypoints"], dt[0]["score"]
+    (1, [4.0, 5.0, 0.9, 6.0, 7.0, 0.8], 0.85)
+    >>> people = [np.zeros((0, 2, 3)), np.ones((2, 2, 2))]  # nobody in image 1, two in image 2
+    >>> [(d["image_id"], d["keypoints"][:3]) for d in predictions_to_coco(people, [[], [0.9, 0.5]])]
+    [(2, [1.0, 1.0, 1]), (2, [1.0, 1.0, 1])]
+    """
+    _checks.check_int(category_id, "category_id")
+    per_image = not isinstance(keypoints, np.ndarray) or keypoints.ndim == 4
+    if per_image:
+        people = [np.asarray(p, dtype=np.float64) for p in keypoints]
+        if people and all(p.ndim == 2 for p in people):  # a list of (K, C) rows: one per detection
+            per_image, people = False, [np.stack(people)]
+    if not per_image:
+        people = [np.asarray(keypoints, dtype=np.float64)]
+        score_list = [np.asarray(scores, dtype=np.float64).reshape(-1)]
+        n = len(people[0])
+        ids = list(range(1, n + 1)) if image_ids is None else list(image_ids)
+        if len(ids) != n:
+            raise ValueError(f"{n} detections but {len(ids)} image ids")
+        row_ids = [ids]
+    else:
+        score_list = [np.asarray(sc, dtype=np.float64).reshape(-1) for sc in scores]
+        if len(score_list) != len(people):
+            raise ValueError(f"keypoints for {len(people)} images but scores for {len(score_list)}")
+        ids = list(range(1, len(people) + 1)) if image_ids is None else list(image_ids)
+        if len(ids) != len(people):
+            raise ValueError(f"{len(people)} images but {len(ids)} image ids")
+        row_ids = [[iid] * len(p) for iid, p in zip(ids, people, strict=True)]
+    results: list[dict] = []
+    for i, (kp, sc, rids) in enumerate(zip(people, score_list, row_ids, strict=True)):
+        where = f"image {i}" if per_image else "predictions"
+        if kp.size == 0 and len(sc) == 0:
+            continue
+        if kp.ndim != 3 or kp.shape[-1] not in (2, 3):
+            raise ValueError(f"{where}: keypoints must be (M, K, 2 or 3), got shape {kp.shape}")
+        if len(sc) != len(kp):
+            raise ValueError(f"{where}: {len(kp)} detections but {len(sc)} scores")
+        if not np.all(np.isfinite(sc)):
+            raise ValueError(f"{where}: scores must be finite, got {sc[~np.isfinite(sc)][:3].tolist()}")
+        if kp.shape[-1] == 3 and not np.all(np.isfinite(kp[..., 2])):
+            raise ValueError(f"{where}: the third column (confidence) must be finite")
+        if decimals is not None:
+            kp = np.round(kp, decimals)
+        for row, score, iid in zip(kp, sc, rids, strict=True):
+            _checks.check_int(iid, f"{where}: image id")
+            third = row[:, 2].tolist() if row.shape[1] == 3 else [1] * len(row)
+            flat = [v for (x, y), t in zip(row[:, :2].tolist(), third, strict=True) for v in (x, y, t)]
+            results.append({"image_id": int(iid), "category_id": int(category_id),
+                            "keypoints": flat, "score": float(score)})  # fmt: skip
+    return results
+
+
 # --- faces68 landmark CSV ----------------------------------------------------
 def _csv_header_ok(fields: list[str], k: int) -> bool:
     rest = [f.strip() for f in fields[1:]]
@@ -726,8 +881,8 @@ def _parse_row(texts: list[str], path: PathLike, rec: str) -> np.ndarray:
 
 
 def read_faces68_csv(
-    path: PathLike, *, num_keypoints: int = 68, origin: float = 0.0
-) -> tuple[list[str], np.ndarray]:
+    path: PathLike, *, num_keypoints: int = 68, origin: float = 0.0, return_lines: bool = False
+) -> tuple[list[str], np.ndarray] | tuple[list[str], np.ndarray, list[int]]:
     """Read a landmark CSV in the faces68 layout.
 
     The first row is a header, ``,0,1,…,135`` (as in the faces68 folder) or
@@ -740,11 +895,15 @@ def read_faces68_csv(
         Landmarks per row (68 for faces68).
     origin : float
         Subtracted from every coordinate (0: the file is already 0-based).
+    return_lines : bool
+        Also return the line of the file each row is on (blank lines and a
+        byte-order mark are skipped, so messages about a row can name its line).
 
     Returns
     -------
     names : list of str
     keypoints : ndarray, shape (N, num_keypoints, 2)
+    lines : list of int, if ``return_lines``
 
     Raises
     ------
@@ -760,7 +919,8 @@ def read_faces68_csv(
     names: list[str] = []
     rows: list[list[float]] = []
     seen: dict[str, int] = {}
-    with open(path, newline="", encoding="utf-8") as f:
+    lines: list[int] = []
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark is skipped
         reader = csv.reader(f)
         try:
             header = next(reader, None)
@@ -795,8 +955,15 @@ def read_faces68_csv(
                     )
                 seen[name] = line
                 values = _parse_row(fields[1:], path, rec)
+                big = np.flatnonzero(np.abs(values) > MAX_COORDINATE)
+                if len(big):
+                    j = int(big[0])
+                    raise KplearnFormatError(
+                        path, f"{'xy'[j % 2]}{j // 2} is {values[j]:g}, beyond ±{MAX_COORDINATE:g} px", rec
+                    )
                 names.append(name)
                 rows.append(values)
+                lines.append(line)
         except csv.Error as err:
             raise KplearnFormatError(
                 path, f"malformed CSV: {err}", f"line {reader.line_num}"
@@ -806,7 +973,7 @@ def read_faces68_csv(
     if not rows:
         raise KplearnFormatError(path, "no landmark rows after the header")
     kp = np.array(rows, dtype=np.float64).reshape(len(rows), k, 2) - origin
-    return names, kp
+    return (names, kp, lines) if return_lines else (names, kp)
 
 
 def _fmt(x: float) -> str:
@@ -890,7 +1057,7 @@ def read_pts(path: PathLike, *, origin: float = 0.0) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such .pts file")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as err:
         raise KplearnFormatError(path, f"not UTF-8 text ({err.reason})") from None
     # Keep 1-based line numbers for messages; drop blank lines.
@@ -936,6 +1103,8 @@ def read_pts(path: PathLike, *, origin: float = 0.0) -> np.ndarray:
             raise KplearnFormatError(path, f"expected two numbers, got {text!r}", rec) from None
         if not np.all(np.isfinite(pts[j])):
             raise KplearnFormatError(path, f"coordinate is NaN or infinite: {text!r}", rec)
+        if np.any(np.abs(pts[j]) > MAX_COORDINATE):
+            raise KplearnFormatError(path, f"coordinate beyond ±{MAX_COORDINATE:g} px: {text!r}", rec)
     return pts - origin
 
 
@@ -1038,8 +1207,7 @@ def validate_mpii(records: Any, path: PathLike = "<mpii records>") -> list[dict]
         if not isinstance(r, dict):
             raise KplearnFormatError(path, f"must be an object, got {_kind(r)}", rec)
         _require(r, ("image", "center", "scale", "joints", "joints_vis"), path, rec)
-        if not isinstance(r["image"], str) or not r["image"]:
-            raise KplearnFormatError(path, "image must be a non-empty file name", rec)
+        check_file_name(r["image"], path, rec, "image")
         _numbers(r["center"], 2, path, rec, "center", "a centre needs 2 (x, y)")
         scale = r["scale"]
         if not _is_number(scale) or not math.isfinite(scale):
@@ -1047,6 +1215,11 @@ def validate_mpii(records: Any, path: PathLike = "<mpii records>") -> list[dict]
         if scale <= 0:
             raise KplearnFormatError(
                 path, f"scale is {scale}; the person box size must be positive", rec
+            )
+        if scale * MPII_SCALE_UNIT > MAX_COORDINATE:
+            raise KplearnFormatError(
+                path, f"scale is {scale:g}: a person box of {scale * MPII_SCALE_UNIT:g} px "
+                f"(at most {MAX_COORDINATE / MPII_SCALE_UNIT:g})", rec,
             )
         joints = r["joints"]
         if not isinstance(joints, list):
@@ -1081,7 +1254,9 @@ def read_mpii_json(path: PathLike) -> list[dict]:
     Examples
     --------
     >>> from kplearn.data.formats import read_mpii_json
-    >>> records = read_mpii_json("datasets/mpii/mpii_tiny.json")  # doctest: +SKIP
+    >>> from kplearn.lessons import sample_path
+    >>> len(read_mpii_json(sample_path("mpii", "mpii_tiny.json")))
+    3
     """
     return validate_mpii(_load_json(path), path)
 

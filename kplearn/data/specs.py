@@ -185,8 +185,8 @@ def load_data(
     Examples
     --------
     >>> from kplearn.data import load_data
-    >>> faces = load_data("synthetic-faces", n=8, seed=1)  # doctest: +SKIP
-    >>> faces.skeleton.name  # doctest: +SKIP
+    >>> faces = load_data("synthetic-faces", n=8, seed=1)
+    >>> faces.skeleton.name
     'faces68'
     """
     kind, args = parse_spec(spec)

@@ -7,10 +7,13 @@ All functions take numpy arrays in image pixels, in the kplearn conventions
   :func:`epe`, :func:`nme`, :func:`failure_rate`, :func:`ced_auc`, and the two table
   summaries :func:`face_metrics` and :func:`body_metrics`. Its module docstring lists
   every convention decided (strict ``<``, macro averaging, zero normalisers, exact AUC,
-  NaN predictions).
+  NaN predictions). Also :func:`face_normalizer` (the inter-ocular distance NME uses),
+  :func:`spread_ratio` (collapse towards a mean shape) and :func:`mpjpe` (3D joint error).
 - :mod:`kplearn.metrics.oks` — :func:`oks`, object keypoint similarity.
 - :mod:`kplearn.metrics.coco_eval` — :func:`coco_keypoint_eval`, pycocotools' ten
   keypoint statistics (identical values, several times faster).
+- :mod:`kplearn.metrics.simulate` — :func:`simulate_predictions`, :func:`simulate_detections`:
+  predictions with errors of a known size, to see what each metric measures.
 """
 
 from kplearn.metrics.coco_eval import (
@@ -25,14 +28,18 @@ from kplearn.metrics.distances import (
     ced_auc,
     epe,
     face_metrics,
+    face_normalizer,
     failure_rate,
     keypoint_errors,
+    mpjpe,
     nme,
     pck,
     pck_curve,
     pckh,
+    spread_ratio,
 )
 from kplearn.metrics.oks import COCO_SIGMAS, oks, resolve_sigmas
+from kplearn.metrics.simulate import simulate_detections, simulate_predictions
 
 __all__ = [
     "AREA_RANGES",
@@ -45,12 +52,17 @@ __all__ = [
     "coco_keypoint_eval",
     "epe",
     "face_metrics",
+    "face_normalizer",
     "failure_rate",
     "keypoint_errors",
+    "mpjpe",
     "nme",
     "oks",
     "pck",
     "pck_curve",
     "pckh",
     "resolve_sigmas",
+    "simulate_detections",
+    "simulate_predictions",
+    "spread_ratio",
 ]

@@ -59,6 +59,9 @@ __all__ = [
     "ced_auc",
     "face_metrics",
     "body_metrics",
+    "face_normalizer",
+    "spread_ratio",
+    "mpjpe",
 ]
 
 _AVERAGES = ("macro", "pooled", "none")
@@ -568,8 +571,10 @@ def face_metrics(
         - ``"failure_rate"``: fraction of images whose per-image NME > ``failure_threshold``;
         - ``"pck@0.05"``, ``"pck@0.1"``: PCK (macro over landmarks, strict ``<``) with the same
           inter-ocular normaliser;
-        - ``"auc"``: AUC@``auc_max`` of the cumulative error distribution of per-image NME,
-          normalised to 1 and integrated exactly (:func:`ced_auc`).
+        - ``"auc_ced@0.1"`` (``auc_max`` in the name): the area under the cumulative error
+          distribution (CED) of per-image NME on ``[0, auc_max]``, normalised to 1 and
+          integrated exactly (:func:`ced_auc`). Not the area under a PCK curve, which
+          :func:`body_metrics` reports as ``"auc_pck@..."``: the two are named apart.
 
         A missing prediction makes ``"nme"`` infinite, counts as a failure, is never a PCK hit
         and contributes 0 to the AUC. Images whose eye points are unlabelled are left out.
@@ -579,7 +584,7 @@ def face_metrics(
     >>> import numpy as np
     >>> gt = np.zeros((1, 68, 3)); gt[..., 2] = 2; gt[0, 45, 0] = 100.0
     >>> m = face_metrics(gt[..., :2] + [3.0, 4.0], gt)
-    >>> [round(m[k], 6) for k in ("nme", "failure_rate", "pck@0.05", "pck@0.1", "auc")]
+    >>> [round(m[k], 6) for k in ("nme", "failure_rate", "pck@0.05", "pck@0.1", "auc_ced@0.1")]
     [0.05, 0.0, 0.0, 1.0, 0.5]
     """
     g = _as_batch(gt, "gt")
@@ -596,7 +601,7 @@ def face_metrics(
         "failure_rate": failure_rate(p, g, None, mode, failure_threshold),
         "pck@0.05": pck(p, g, usable[:, None] & valid, np.where(usable, norm, 0.0), 0.05),
         "pck@0.1": pck(p, g, usable[:, None] & valid, np.where(usable, norm, 0.0), 0.1),
-        "auc": ced_auc(per_image, auc_max),
+        f"auc_ced@{auc_max:g}": ced_auc(per_image, auc_max),
     }
 
 
@@ -623,8 +628,9 @@ def body_metrics(
     -------
     dict
         - ``"pck@0.05"``, ``"pck@0.1"``: PCK, macro over keypoints, strict ``<``;
-        - ``"auc"``: normalised area under the PCK curve on ``[0, auc_max]`` (default 0.2 of
-          the box size), integrated exactly (see :func:`pck_curve`);
+        - ``"auc_pck@0.2"`` (``auc_max`` in the name): normalised area under the PCK curve on
+          ``[0, auc_max]`` (default 0.2 of the box size), integrated exactly (see
+          :func:`pck_curve`);
         - ``"epe"``: mean pixel error pooled over the labelled keypoints (``inf`` if a labelled
           keypoint's prediction is missing).
 
@@ -633,7 +639,7 @@ def body_metrics(
     >>> import numpy as np
     >>> gt = np.zeros((1, 17, 3)); gt[..., 2] = 2
     >>> m = body_metrics(gt[..., :2] + [3.0, 4.0], gt, [[0, 0, 50, 100]])
-    >>> [round(m[k], 6) for k in ("pck@0.05", "pck@0.1", "auc", "epe")]
+    >>> [round(m[k], 6) for k in ("pck@0.05", "pck@0.1", "auc_pck@0.2", "epe")]
     [0.0, 1.0, 0.75, 5.0]
     """
     g = _as_batch(gt, "gt")
@@ -647,6 +653,101 @@ def body_metrics(
     return {
         "pck@0.05": pck(pred, g, None, size, 0.05),
         "pck@0.1": pck(pred, g, None, size, 0.1),
-        "auc": auc,
+        f"auc_pck@{auc_max:g}": auc,
         "epe": epe(pred, g),
     }
+
+
+# ------------------------------------------------------------------ normalisers and spreads
+
+
+def face_normalizer(gt: np.ndarray, mode: str = "interocular") -> np.ndarray:
+    """Per-image face normaliser of ground-truth landmarks, the one :func:`nme` uses.
+
+    ``"interocular"``: distance between the outer eye corners (36, 45) of faces68;
+    ``"interpupil"``: distance between the eye centres (mean of each eye's six points
+    for faces68, points 0 and 1 for faces5). ``NaN`` where one of those points is
+    unlabelled (``v = 0``).
+
+    Parameters
+    ----------
+    gt : ndarray, shape (N, K, 3) (or ``(N, K, 2)``: all labelled)
+    mode : {"interocular", "interpupil"}
+
+    Returns
+    -------
+    ndarray, shape (N,)
+
+    Examples
+    --------
+    >>> gt = np.zeros((2, 68, 3)); gt[..., 2] = 2; gt[:, 45, 0] = [60.0, 80.0]
+    >>> face_normalizer(gt).tolist()
+    [60.0, 80.0]
+    """
+    if mode not in ("interocular", "interpupil"):
+        raise ValueError(f"mode must be 'interocular' or 'interpupil', got {mode!r}")
+    g = _as_batch(gt, "gt")
+    _, gxy, valid = _prepare(g, g, None)
+    return _face_normalizer(gxy, valid, mode)
+
+
+def _keypoint_batch(arr, what: str) -> np.ndarray:
+    a = np.asarray(arr, dtype=np.float64)
+    if a.ndim != 3 or a.shape[-1] not in (2, 3):
+        raise ValueError(f"{what}: expected shape (N, K, 2|3), got {a.shape}")
+    return a
+
+
+def spread_ratio(pred, gt, mean_shape) -> float:
+    """How much of the true shape variation the predictions keep (0: all collapsed to the mean).
+
+    ``mean ‖pred − mean_shape‖ / mean ‖gt − mean_shape‖`` over the labelled keypoints
+    (``v > 0`` in ``gt``). A regressor that has learnt nothing but the average face
+    predicts the mean shape for every image and scores 0; predictions that vary as
+    much as the truth score about 1.
+
+    Parameters
+    ----------
+    pred : ndarray (N, K, 2|3)
+        Predicted keypoints (a third column is ignored).
+    gt : ndarray (N, K, 3)
+        Ground truth with visibility.
+    mean_shape : ndarray (K, 2)
+        The shape to measure the spread from (e.g. the mean training shape).
+
+    Examples
+    --------
+    >>> gt = np.zeros((2, 1, 3)); gt[..., 2] = 2; gt[1, 0, 0] = 4.0
+    >>> mean = np.array([[2.0, 0.0]])
+    >>> spread_ratio(np.array([[[1.0, 0.0]], [[3.0, 0.0]]]), gt, mean)
+    0.5
+    """
+    p = _keypoint_batch(pred, "pred")[..., :2]
+    g = _keypoint_batch(gt, "gt")
+    m = np.asarray(mean_shape, dtype=np.float64)
+    if p.shape != g[..., :2].shape or m.shape != g.shape[1:2] + (2,):
+        raise ValueError(f"shapes differ: pred {p.shape}, gt {g.shape}, mean_shape {m.shape}")
+    vis = g[..., 2] > 0 if g.shape[-1] == 3 else np.ones(g.shape[:2], bool)
+    if not vis.any():
+        raise ValueError("gt has no labelled keypoint")
+    if not np.all(np.isfinite(p[vis])):
+        raise ValueError("pred has NaN or infinite coordinates at labelled keypoints")
+    d_pred = np.linalg.norm(p - m, axis=-1)[vis].mean()
+    d_gt = np.linalg.norm(g[..., :2] - m, axis=-1)[vis].mean()
+    if d_gt == 0:
+        raise ValueError("every ground-truth shape equals mean_shape; the spread is undefined")
+    return float(d_pred / d_gt)
+
+
+def mpjpe(pred, gt) -> float:
+    """Mean per-joint position error: mean Euclidean distance over all joints, in the input units.
+
+    Examples
+    --------
+    >>> mpjpe(np.zeros((1, 2, 3)), np.array([[[3.0, 4.0, 0.0], [0.0, 0.0, 1.0]]]))
+    3.0
+    """
+    p, g = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
+    if p.shape != g.shape or p.shape[-1] != 3:
+        raise ValueError(f"pred {p.shape} and gt {g.shape} must both be (N, K, 3)")
+    return float(np.linalg.norm(p - g, axis=-1).mean())

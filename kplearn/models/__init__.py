@@ -3,12 +3,13 @@
 - :class:`RegressionNet` and :class:`CascadeNet` — direct coordinate regression (DeepPose);
 - :class:`SimpleBaseline`, :class:`StackedHourglass`, :class:`TinyHRNet` — heatmap networks;
 - :class:`IntegralNet` — soft-argmax (integral regression) over heatmap logits;
+- :class:`SimCCNet` — RTMPose-style 1-D coordinate classification (SimCC head, CSP encoder);
 - :class:`PAFNet` with :func:`group_people` — bottom-up multi-person keypoints (OpenPose idea);
 - :func:`build_model` / :data:`DEEP_MODELS` — names and default settings;
 - :func:`model_profile` — parameters, MACs and CPU milliseconds per image.
 
-Example
--------
+Examples
+--------
 >>> from kplearn.models import build_model, count_parameters
 >>> count_parameters(build_model("heatmap", "faces68")) > 100_000
 True
@@ -28,6 +29,7 @@ from kplearn.models.registry import (
     model_from_config,
 )
 from kplearn.models.regression import CascadeNet, RegressionNet
+from kplearn.models.simcc import SimCCNet
 from kplearn.models.simple_baseline import HeatmapNet, SimpleBaseline
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "TinyHRNet",
     "IntegralNet",
     "PAFNet",
+    "SimCCNet",
     "DEEP_MODELS",
     "build_model",
     "model_from_config",

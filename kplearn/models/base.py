@@ -12,14 +12,21 @@ how to turn that dict into keypoints. There are three output kinds:
     *unbiased* grid ``x' = (x + 0.5) / s - 0.5``. On that grid a flip of the input
     is exactly a flip of the heatmap array, so flip test-time augmentation needs no
     one-pixel shift (MSRA's grid ``x' = x / s`` would be off by ``(s - 1) / s``).
+    Targets and decoding are the network's :attr:`KeypointNet.codec`, a
+    :class:`~kplearn.codecs.HeatmapCodec` built from the config (``input_size``,
+    ``stride``, ``sigma``, ``encoding``, ``decoder``, ``blur_kernel``).
 ``"paf"``
     Bottom-up multi-person maps (see :mod:`kplearn.models.paf`).
+
+``decode`` returns keypoints and scores; a keypoint the network does not
+predict (a heatmap with no positive value) is NaN with score 0, the one rule
+stated in "Keypoint arrays" of :mod:`kplearn.codecs`.
 
 The config dict is JSON-serialisable; it is what a checkpoint stores next to the
 state dict, so :func:`kplearn.models.registry.build_model` can rebuild the net.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("heatmap", "faces68", input_size=(64, 64))
@@ -34,8 +41,10 @@ import torch
 from torch import nn
 
 from kplearn.codecs.coordinates import denormalize_keypoints, normalize_keypoints
-from kplearn.codecs.torch_ops import decode_heatmaps_torch, encode_heatmaps_torch
+from kplearn.codecs.heatmap_codec import HeatmapCodec
+from kplearn.codecs.refine import blur_kernel_for
 
+# blur_kernel_for lives in kplearn.codecs.refine; it stays importable from here.
 __all__ = ["KeypointNet", "gaussian_targets", "flip_coords", "flip_heatmaps", "blur_kernel_for"]
 
 
@@ -59,7 +68,8 @@ def gaussian_targets(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unbiased Gaussian heatmap targets for a batch of (possibly several) instances.
 
-    :func:`kplearn.codecs.encode_heatmaps_torch` with ``method="unbiased"``: the peak
+    :meth:`HeatmapCodec.encode <kplearn.codecs.HeatmapCodec.encode>` with
+    ``encoding="unbiased"`` (:func:`kplearn.codecs.encode_heatmaps_torch`): the peak
     sits at the sub-pixel position ``x' = (x + 0.5) / s - 0.5`` (no rounding) and a
     keypoint gets weight 0 when it is unlabelled or its ``3 sigma`` window misses the
     map. Several instances (``M > 1``) are merged with a pixel-wise maximum, as
@@ -80,22 +90,15 @@ def gaussian_targets(
     weights : Tensor (N, K)
         1 where at least one instance gives the keypoint a target.
     """
-    maps, weights = encode_heatmaps_torch(
-        keypoints, tuple(input_size), tuple(heatmap_size), sigma, "unbiased", keypoints.dtype
-    )
+    return _merge_instances(HeatmapCodec(input_size, heatmap_size, sigma).encode(keypoints))
+
+
+def _merge_instances(
+    encoded: tuple[torch.Tensor, torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, M, K, H', W')`` maps and ``(N, M, K)`` weights -> their maximum over the M instances."""
+    maps, weights = encoded
     return maps.amax(dim=1), weights.amax(dim=1)
-
-
-def blur_kernel_for(sigma: float) -> int:
-    """DARK's blur kernel for targets of std ``sigma``: the odd ``k`` whose OpenCV sigma is nearest.
-
-    OpenCV's sigma of a ``k``-tap kernel is ``0.3 ((k - 1) / 2 - 1) + 0.8``; ``k = 11`` for sigma 2.
-
-    >>> blur_kernel_for(2.0), blur_kernel_for(1.5)
-    (11, 7)
-    """
-    half = max(1, int(round((sigma - 0.8) / 0.3 + 1)))
-    return 2 * half + 1
 
 
 class KeypointNet(nn.Module):
@@ -104,10 +107,13 @@ class KeypointNet(nn.Module):
     Subclasses set ``output_kind`` and implement ``forward`` (returning a dict)
     and ``loss``. The config must hold ``num_keypoints``, ``input_size``
     (``[w, h]``) and ``flip_index``; heatmap nets also ``stride``, ``sigma`` and
-    ``decoder``.
+    ``decoder`` (and optionally ``encoding``, ``blur_kernel``), which make
+    :attr:`codec`.
     """
 
     output_kind = "coords"
+    #: Target sigma (heatmap pixels) when the config gives none.
+    default_sigma = 2.0
 
     def __init__(self, config: dict) -> None:
         super().__init__()
@@ -133,6 +139,31 @@ class KeypointNet(nn.Module):
         if w % s or h % s:
             raise ValueError(f"input size {self.input_size} is not a multiple of stride {s}")
         return w // s, h // s
+
+    @property
+    def codec(self) -> HeatmapCodec:
+        """The :class:`~kplearn.codecs.HeatmapCodec` of the config, for targets and decoding.
+
+        Built from the config on every access, so editing ``config["decoder"]``
+        changes how the network decodes.
+        """
+        cfg = self.config
+        return HeatmapCodec.from_stride(
+            self.input_size,
+            int(cfg.get("stride", 4)),
+            sigma=float(cfg.get("sigma", self.default_sigma)),
+            encoding=cfg.get("encoding", "unbiased"),
+            decoder=cfg.get("decoder", "dark"),
+            blur_kernel=cfg.get("blur_kernel"),
+        )
+
+    def heatmap_targets(self, keypoints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The codec's targets for input-pixel keypoints ``(N, M, K, 3)``, instances merged.
+
+        Returns maps ``(N, K, H', W')`` (pixel-wise maximum over the ``M`` instances)
+        and weights ``(N, K)`` (1 where any instance gives the keypoint a target).
+        """
+        return _merge_instances(self.codec.encode(keypoints))
 
     # --- coordinates -------------------------------------------------------------------------
     def to_normalized(self, keypoints: torch.Tensor) -> torch.Tensor:
@@ -168,23 +199,18 @@ class KeypointNet(nn.Module):
         return np.asarray(self.config.get("label_offset", (0.0, 0.0)), np.float64).reshape(2)
 
     def decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Keypoints ``(N, K, 2)`` in input pixels and scores ``(N, K)`` from an output dict."""
+        """Keypoints ``(N, K, 2)`` in input pixels and scores ``(N, K)`` from an output dict.
+
+        A keypoint not predicted is NaN with score 0.
+        """
         xy, scores = self._decode(out)
         return xy + self.label_offset, scores
 
     def _decode(self, out: dict) -> tuple[np.ndarray, np.ndarray]:
         if self.output_kind == "heatmaps":
-            hm = out["heatmaps"].detach().float()
-            xy, scores = decode_heatmaps_torch(
-                hm, self.input_size, self.config.get("decoder", "dark"), "unbiased",
-                blur_kernel=blur_kernel_for(float(self.config.get("sigma", 2.0))),
-            )  # fmt: skip
-            xy, scores = xy.double().cpu().numpy(), scores.double().cpu().numpy()
-            # A map with no positive value has no peak: put the point at the centre, score 0.
-            bad = ~np.isfinite(xy).all(-1)
-            xy[bad] = (np.asarray(self.input_size, np.float64) - 1) / 2
-            scores[bad] = 0.0
-            return xy, scores
+            # No positive value in a map: NaN with score 0 (the codec's rule).
+            xy, scores = self.codec.decode(out["heatmaps"].detach().float())
+            return xy.double().cpu().numpy(), scores.double().cpu().numpy()
         coords = out["coords"].detach().float().cpu()
         xy = self.to_pixels(coords).double().numpy()
         scores = out.get("scores")

@@ -6,8 +6,8 @@ maps (so heatmap heads and HRNet-style nets can tap them), and an upsampling
 unit. The sizes are chosen for laptop CPUs: a default encoder has about a
 million parameters.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> enc = ResNetEncoder(widths=(16, 32, 64, 128))
 >>> [f.shape[-1] for f in enc(torch.zeros(1, 3, 64, 64))]

@@ -1,7 +1,7 @@
 """How big and how fast a network is: parameters, multiply-accumulates and CPU time per image.
 
-Example
--------
+Examples
+--------
 >>> from kplearn.models.registry import build_model
 >>> prof = model_profile(build_model("heatmap", "faces68"), (64, 64), repeats=1)
 >>> sorted(prof)
@@ -10,10 +10,10 @@ Example
 
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import nn
+
+from kplearn.timing import median_ms
 
 __all__ = ["count_parameters", "count_macs", "time_per_image", "model_profile"]
 
@@ -86,7 +86,9 @@ def time_per_image(
     """Median wall-clock milliseconds per image of an eval-mode forward pass on the CPU.
 
     Uses the current ``torch.get_num_threads()``; the median of ``repeats`` timed
-    calls on a batch of ``batch`` images, divided by ``batch``.
+    calls on a batch of ``batch`` images (:func:`kplearn.timing.median_ms`), divided
+    by ``batch``. To time a whole ``predict`` (crop, network, decode) of any
+    localiser, use :func:`kplearn.timing.time_per_image`.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -94,18 +96,12 @@ def time_per_image(
     device = next(model.parameters()).device
     model.eval().cpu()
     x = _input(input_size, batch)
-    times = []
     try:
         with torch.no_grad():
-            for i in range(warmup + repeats):
-                t0 = time.perf_counter()
-                model(x)
-                if i >= warmup:
-                    times.append(time.perf_counter() - t0)
+            ms = median_ms(lambda: model(x), repeats, warmup)
     finally:
         model.to(device).train(was_training)
-    times.sort()
-    return 1000.0 * times[len(times) // 2] / batch
+    return ms / batch
 
 
 def model_profile(

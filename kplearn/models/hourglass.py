@@ -5,8 +5,8 @@ adding a skip branch at every scale, so the output at each pixel has seen the
 whole input. A second hourglass refines the first one's heatmaps; both are
 supervised (intermediate supervision), and the last one is the prediction.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("hourglass", "faces68", input_size=(64, 64))

@@ -7,8 +7,8 @@ module each branch receives the sum of all branches resampled to its size
 convolutions). The head (as HRNetV2, used for faces) upsamples every branch to
 the highest resolution, concatenates them and predicts the heatmaps there.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("hrnet", "faces68", input_size=(64, 64))

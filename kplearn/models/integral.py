@@ -7,8 +7,8 @@ coordinate loss and predicts sub-pixel positions without a decoder. The
 backbone here is the SimpleBaseline one; :func:`kplearn.codecs.soft_argmax`
 does the read-out on the unbiased grid.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("integral", "faces68", input_size=(64, 64))
@@ -22,8 +22,7 @@ from __future__ import annotations
 import torch
 
 from kplearn.codecs.coordinates import soft_argmax
-from kplearn.models.base import gaussian_targets
-from kplearn.models.losses import coordinate_loss, heatmap_loss
+from kplearn.losses import coordinate_loss, heatmap_loss
 from kplearn.models.simple_baseline import SimpleBaseline
 
 __all__ = ["IntegralNet"]
@@ -57,8 +56,7 @@ class IntegralNet(SimpleBaseline):
         parts = {"coords": float(value.detach())}
         hw = float(self.config.get("heatmap_weight", 0.0))
         if hw > 0:
-            target, w = gaussian_targets(keypoints, self.input_size, self.heatmap_size,
-                                         float(self.config.get("sigma", 2.0)))  # fmt: skip
+            target, w = self.heatmap_targets(keypoints)
             aux = heatmap_loss(
                 "ce", out["heatmaps"] * float(self.config.get("beta", 1.0)), target, w
             )

@@ -9,13 +9,13 @@ training settings (batch size, learning rate, augmentation), chosen so that
 on a 2-core CPU. ``preset="fast"`` gives smaller settings that train on the
 synthetic data in under a minute (used by the lessons).
 
-Example
--------
+Examples
+--------
 >>> net = build_model("regression", "faces68", input_size=(64, 64))
 >>> type(net).__name__, net.input_size
 ('RegressionNet', (64, 64))
 >>> sorted(DEEP_MODELS)
-['cascade', 'heatmap', 'hourglass', 'hrnet', 'integral', 'paf', 'regression']
+['cascade', 'heatmap', 'hourglass', 'hrnet', 'integral', 'paf', 'regression', 'simcc']
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from kplearn.models.hrnet import TinyHRNet
 from kplearn.models.integral import IntegralNet
 from kplearn.models.paf import PAFNet
 from kplearn.models.regression import CascadeNet, RegressionNet
+from kplearn.models.simcc import SimCCNet
 from kplearn.models.simple_baseline import SimpleBaseline
 from kplearn.skeletons import Skeleton, get_skeleton
 
@@ -44,6 +45,7 @@ DEEP_MODELS: dict[str, type[KeypointNet]] = {
     "hrnet": TinyHRNet,
     "integral": IntegralNet,
     "paf": PAFNet,
+    "simcc": SimCCNet,
 }
 
 DATA_KINDS = ("faces", "people", "scenes", "objects")
@@ -72,6 +74,12 @@ _MODEL_DEFAULTS: dict[str, dict] = {
     "integral": {"widths": [24, 48, 96, 192], "blocks": 2, "head_channels": 64, "stride": 4,
                  "sigma": 1.5, "beta": 1.0, "loss": "l1", "heatmap_weight": 0.0},
     "paf": {"width": 32, "stride": 4, "sigma": 1.5, "paf_width": 1.0, "loss": "mse"},
+    # RTMPose's head (split ratio 2, logit scale 10, label softmax 10) on a CSPNeXt-style encoder
+    # at stride 16; sigma in bins (RTMPose: 4.9-5.66 at 192-256 px inputs; the label softmax
+    # sharpens it to an effective ~sigma / sqrt(10)).
+    "simcc": {"widths": [24, 48, 96, 192], "blocks": 1, "final_kernel": 5, "hidden": 128,
+              "gau": True, "gau_s": 64, "split_ratio": 2.0, "sigma": 4.0, "beta": 10.0,
+              "label_softmax": True, "label_beta": 10.0, "refine": True, "loss": "kl"},
 }  # fmt: skip
 
 _INPUT_SIZE = {"faces": [64, 64], "people": [64, 64], "objects": [64, 64], "scenes": [128, 128]}
@@ -79,7 +87,7 @@ _INPUT_SIZE = {"faces": [64, 64], "people": [64, 64], "objects": [64, 64], "scen
 # 6-minute faces68 run got 13 epochs and 4.80 % validation NME against 19 epochs and 4.96 %
 # at 64 px (stride-4 maps quantise 68 close-set points). The regressors keep 64 px.
 _HEATMAP_FACE_INPUT = [80, 80]
-_HEATMAP_FAMILY = ("heatmap", "hourglass", "hrnet", "integral")
+_HEATMAP_FAMILY = ("heatmap", "hourglass", "hrnet", "integral", "simcc")
 
 _TRAIN_DEFAULTS = {"batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "schedule": "cosine",
                    "warmup": 0.03, "epochs": 30, "patience": None}  # fmt: skip
@@ -92,6 +100,7 @@ _FAST = {  # preset="fast": small nets for the lessons (synthetic data, well und
     "hrnet": {"width": 16},
     "integral": {"widths": [16, 32, 64, 128], "blocks": 1, "head_channels": 32},
     "paf": {"width": 16},
+    "simcc": {"widths": [16, 32, 64, 128], "hidden": 64, "gau_s": 32},
 }
 
 
@@ -168,7 +177,7 @@ def build_model(
     ----------
     name : str
         ``"regression"``, ``"cascade"``, ``"heatmap"``, ``"hourglass"``, ``"hrnet"``,
-        ``"integral"`` or ``"paf"``.
+        ``"integral"``, ``"paf"`` or ``"simcc"``.
     skeleton : str or Skeleton
         The layout (number of keypoints, flip pairs; PAF uses its edges).
     kind : str, optional

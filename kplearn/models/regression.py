@@ -13,8 +13,8 @@ and predicts a correction. During training the crops are centred on the previous
 stage's estimates (detached) plus random jitter, so a stage learns to correct
 the errors that the stage before it makes.
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("cascade", "faces68", input_size=(64, 64))
@@ -29,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kplearn.losses import coordinate_loss
 from kplearn.models.base import KeypointNet
 from kplearn.models.blocks import ResNetEncoder, conv_bn_relu, init_weights
-from kplearn.models.losses import coordinate_loss
 
 __all__ = ["RegressionNet", "CascadeNet", "RegressionHead", "PatchRefiner"]
 

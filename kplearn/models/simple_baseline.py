@@ -7,11 +7,12 @@ default four widths) and the head upsamples back to the configured ``stride``
 (4 by default, 2 for finer maps).
 
 :class:`HeatmapNet` holds what every heatmap network shares: Gaussian targets
-from keypoints (:func:`~kplearn.models.base.gaussian_targets`), the heatmap loss
-(intermediate outputs included) and decoding by :func:`kplearn.codecs.decode_heatmaps`.
+from keypoints and decoding, both by the network's
+:class:`~kplearn.codecs.HeatmapCodec`, and the heatmap loss (intermediate outputs
+included).
 
-Example
--------
+Examples
+--------
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("heatmap", "faces68", input_size=(64, 64), stride=2)
@@ -26,9 +27,9 @@ import math
 import torch
 from torch import nn
 
-from kplearn.models.base import KeypointNet, gaussian_targets
+from kplearn.losses import heatmap_loss
+from kplearn.models.base import KeypointNet
 from kplearn.models.blocks import ResNetEncoder, UpBlock, init_weights
-from kplearn.models.losses import heatmap_loss
 
 __all__ = ["HeatmapNet", "SimpleBaseline"]
 
@@ -46,10 +47,12 @@ class HeatmapNet(KeypointNet):
     output_kind = "heatmaps"
 
     def targets(self, keypoints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Gaussian heatmaps ``(N, K, H', W')`` and weights ``(N, K)`` for input-pixel keypoints."""
-        return gaussian_targets(
-            keypoints, self.input_size, self.heatmap_size, float(self.config.get("sigma", 2.0))
-        )
+        """Gaussian heatmaps ``(N, K, H', W')`` and weights ``(N, K)`` for input-pixel keypoints.
+
+        The :attr:`~kplearn.models.base.KeypointNet.codec`'s targets, instances merged
+        (:meth:`~kplearn.models.base.KeypointNet.heatmap_targets`).
+        """
+        return self.heatmap_targets(keypoints)
 
     def loss(self, out: dict, keypoints: torch.Tensor) -> tuple[torch.Tensor, dict]:
         target, weights = self.targets(keypoints)

@@ -3,12 +3,14 @@
 - :func:`fit` — train under an epoch or minutes budget (AdamW, cosine schedule,
   augmentation, validation each epoch, best weights kept, early stopping);
 - :func:`evaluate` — a dict of metrics on a dataset, for deep or classical models;
-- :func:`predict` — keypoints in original image pixels, with flip test-time augmentation;
+- :func:`predict` — keypoints in original image pixels with a network, a localiser or a run
+  directory (flip test-time augmentation for networks); :func:`predict_faces` finds the
+  faces of whole photographs first;
 - :func:`save_checkpoint` / :func:`load_checkpoint` — ``config.json`` + ``model.pt`` (weights only);
 - :func:`load_run` — a run directory of either family; :class:`DeepLocaliser`.
 
-Example
--------
+Examples
+--------
 >>> from kplearn.data.synthetic import make_faces
 >>> from kplearn.models import build_model
 >>> faces = make_faces(24, image_size=64, seed=0)
@@ -21,8 +23,16 @@ Example
 from kplearn.train.checkpoint import load_checkpoint, save_checkpoint
 from kplearn.train.evaluate import evaluate
 from kplearn.train.fit import History, fit
-from kplearn.train.predict import predict, predict_people
-from kplearn.train.runs import DeepLocaliser, as_localiser, load_run, model_names
+from kplearn.train.runs import (
+    DeepLocaliser,
+    FacePredictions,
+    as_localiser,
+    load_run,
+    model_names,
+    predict,
+    predict_faces,
+    predict_people,
+)
 
 __all__ = [
     "fit",
@@ -30,6 +40,8 @@ __all__ = [
     "evaluate",
     "predict",
     "predict_people",
+    "predict_faces",
+    "FacePredictions",
     "save_checkpoint",
     "load_checkpoint",
     "load_run",

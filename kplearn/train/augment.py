@@ -11,8 +11,8 @@ photometric changes (brightness, contrast, saturation, gamma), blur, noise and
 random erasing. Hue shifts are not applied. Every random number comes from the
 ``numpy`` generator passed in.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, torch
 >>> from kplearn.data.transforms import AugmentConfig
 >>> imgs = torch.zeros(2, 3, 16, 16, dtype=torch.uint8)

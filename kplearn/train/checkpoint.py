@@ -13,8 +13,8 @@ The layout itself (names, flip pairs, edges, sigmas) is stored, so a run trained
 on a layout that is not registered in a fresh session (a synthetic object, say)
 still loads.
 
-Example
--------
+Examples
+--------
 >>> import tempfile
 >>> from kplearn.models import build_model
 >>> net = build_model("regression", "faces68")
@@ -26,24 +26,24 @@ Example
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 
+from kplearn.codecs.heatmap_codec import HeatmapCodec
 from kplearn.models.base import KeypointNet
 from kplearn.models.registry import model_from_config
+from kplearn.run_config import CONFIG_FILE, read_config, write_config
 from kplearn.skeletons import Skeleton, get_skeleton, register_skeleton
 
 __all__ = [
     "save_checkpoint",
     "load_checkpoint",
-    "read_config",
+    "check_run_config",
     "skeleton_to_dict",
     "skeleton_from_dict",
 ]
 
-CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
 FORMAT_VERSION = 1
 
@@ -104,10 +104,10 @@ def save_checkpoint(
     run.mkdir(parents=True, exist_ok=True)
     cfg = model.config
     codec = {"kind": model.output_kind}
-    if model.output_kind in ("heatmaps", "paf") or cfg.get("name") == "integral":
-        codec.update(encoding="unbiased", stride=cfg.get("stride"), sigma=cfg.get("sigma"))
     if model.output_kind == "heatmaps":
-        codec["decoder"] = cfg.get("decoder", "dark")
+        codec.update(model.codec.to_config())  # read back by HeatmapCodec.from_config
+    elif model.output_kind == "paf" or cfg.get("name") == "integral":
+        codec.update(encoding="unbiased", stride=cfg.get("stride"), sigma=cfg.get("sigma"))
     if model.output_kind == "coords":
         codec["normalisation"] = (
             "[-1, 1] of the input, pixel-centre (kplearn.codecs.normalize_keypoints)"
@@ -129,34 +129,63 @@ def save_checkpoint(
     tmp = run / (WEIGHTS_FILE + ".tmp")
     torch.save(state, tmp)
     tmp.replace(run / WEIGHTS_FILE)
-    (run / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=_json_default))
+    write_config(run, config)
     return run
 
 
-def _json_default(obj):
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} in config.json")
+#: Largest network input side (pixels) a run may ask for.
+MAX_INPUT_SIDE = 2048
+#: Largest channel count / block count a run's network config may ask for.
+MAX_WIDTH = 1024
+# Integer (or list-of-integer) network settings that size allocations.
+_SIZE_KEYS = ("widths", "refiner_widths", "width", "channels", "head_channels", "hidden", "reduce",
+              "blocks", "depth", "stacks", "branches", "modules", "stages", "stride", "downsample",
+              "patch")  # fmt: skip
 
 
-def read_config(run_dir: str | Path) -> dict:
-    """The ``config.json`` of a run directory, with clear errors when it is missing or broken."""
-    run = Path(run_dir)
-    if not run.is_dir():
-        raise FileNotFoundError(f"run directory {str(run)!r} does not exist")
-    path = run / CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{str(path)!r} not found: {str(run)!r} is not a kplearn run directory"
-        )
+def check_run_config(config: dict, where: str = "config.json") -> dict:
+    """Check what a deep run's ``config.json`` gives the network builder; return it unchanged.
+
+    Refused with ``ValueError`` naming the file: a ``model_config`` that is not an
+    object; an ``input_size`` that is not two whole numbers in ``[1, MAX_INPUT_SIDE]``
+    (a string such as ``"64x64"`` included); channel, block and stride settings
+    (:data:`_SIZE_KEYS`) that are not whole numbers in ``[1, MAX_WIDTH]``; a
+    ``num_keypoints`` that is not a positive integer; a ``skeleton`` that is not an
+    object; ``padding`` that is not a number in ``(0, 10]``. These would otherwise
+    end in allocation tracebacks (a width of 65 536, an input of 60000²).
+
+    Examples
+    --------
+    >>> check_run_config({"skeleton": {}, "model_config": {"input_size": "64x64"}}, "run/config.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: run/config.json: model_config.input_size: expected an int or a (width, height) pair, got the string '64x64'
+    """
+    from kplearn._checks import check_int, check_number, check_size, kind
+
+    def fail(err: Exception):
+        raise ValueError(f"{where}: {err}") from None
+
+    mcfg = config.get("model_config")
+    if not isinstance(mcfg, dict):
+        raise ValueError(f"{where}: 'model_config' must be an object, got {kind(mcfg)}")
+    if not isinstance(config.get("skeleton"), dict):
+        raise ValueError(f"{where}: 'skeleton' must be an object, got {kind(config.get('skeleton'))}")
     try:
-        config = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {err}") from None
-    if not isinstance(config, dict) or "family" not in config:
-        raise ValueError(f"{str(path)!r} has no 'family' entry; it was not written by kplearn")
+        for src, key in (("", config), ("model_config.", mcfg)):
+            if "input_size" in key:
+                check_size(key["input_size"], f"{src}input_size", maximum=MAX_INPUT_SIDE)
+        check_int(mcfg.get("num_keypoints"), "model_config.num_keypoints", minimum=1, maximum=10_000)
+        for name in _SIZE_KEYS:
+            if name in mcfg:
+                value = mcfg[name]
+                for i, v in enumerate(value if isinstance(value, list) else [value]):
+                    at = f"[{i}]" if isinstance(value, list) else ""
+                    check_int(v, f"model_config.{name}{at}", minimum=1, maximum=MAX_WIDTH)
+        if "padding" in config:
+            check_number(config["padding"], "padding", positive=True, maximum=10.0)
+    except (TypeError, ValueError) as err:
+        fail(err)
     return config
 
 
@@ -170,20 +199,26 @@ def load_checkpoint(
     ``ValueError`` naming the file.
     """
     run = Path(run_dir)
-    config = read_config(run)
-    if config["family"] != "deep":
-        raise ValueError(f"{str(run)!r} holds a {config['family']!r} model, not a deep one")
+    config = read_config(run, family="deep")
     for key in ("model_config", "skeleton"):
         if key not in config:
             raise ValueError(f"{str(run / CONFIG_FILE)!r} is missing {key!r}")
-    sk = skeleton_from_dict(config["skeleton"])
+    where = repr(str(run / CONFIG_FILE))
+    check_run_config(config, where)
+    try:
+        sk = skeleton_from_dict(config["skeleton"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{where}: 'skeleton' is not a valid layout ({err})") from None
     mcfg = dict(config["model_config"])
-    if int(mcfg.get("num_keypoints", -1)) != sk.num_keypoints:
+    if mcfg.get("num_keypoints", -1) != sk.num_keypoints:
         raise ValueError(
-            f"{str(run / CONFIG_FILE)!r}: model has {mcfg.get('num_keypoints')} keypoints but layout "
+            f"{where}: model has {mcfg.get('num_keypoints')} keypoints but layout "
             f"{sk.name!r} has {sk.num_keypoints}"
         )
-    model = model_from_config(mcfg)
+    try:
+        model = model_from_config(mcfg)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{where}: 'model_config' does not build a network ({err})") from None
     path = run / WEIGHTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} not found")
@@ -201,5 +236,13 @@ def load_checkpoint(
             f"{str(path)!r} does not match the model in its config.json (another layout or "
             f"architecture?): {' '.join(first[:3])}"
         ) from None
+    stored = config.get("codec")
+    if model.output_kind == "heatmaps" and isinstance(stored, dict) and "type" in stored:
+        codec = HeatmapCodec.from_config({k: v for k, v in stored.items() if k != "kind"})
+        if codec != model.codec:
+            raise ValueError(
+                f"{str(run / CONFIG_FILE)!r}: its 'codec' {stored} disagrees with the one its "
+                f"'model_config' gives, {model.codec.to_config()}"
+            )
     model.to(map_location).eval()
     return model, config

@@ -5,12 +5,13 @@ instance is cropped once, at the network input size, into a ``uint8`` tensor
 (:class:`CropSet`), and augmentation then warps whole batches of those crops
 (:mod:`kplearn.train.augment`).
 
-A crop is the affine map of :func:`kplearn.data.transforms.box_to_matrix` (pixel-centre
-convention, as OpenCV), applied with a Gaussian pre-blur when it shrinks the image
-so that fine texture does not alias.
+A crop is :func:`kplearn.geometry.crop_matrix` (the padded box, or the whole image)
+applied by :func:`kplearn.geometry.crop_image`, with its Gaussian pre-blur when it
+shrinks the image so that fine texture does not alias; ``check_image`` is
+:func:`kplearn._checks.as_rgb` and ``check_boxes`` :func:`kplearn._checks.check_boxes`.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from kplearn.data.datasets import KeypointDataset, Sample
 >>> kp = np.zeros((1, 5, 3)); kp[0, :, :2] = [[10, 12], [20, 12], [15, 16], [11, 21], [19, 21]]
@@ -23,15 +24,16 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 
+from kplearn._checks import as_rgb as check_image
+from kplearn._checks import check_boxes
 from kplearn.data.datasets import KeypointDataset
-from kplearn.data.transforms import box_to_matrix, image_box, transform_keypoints, warp_image
+from kplearn.data.transforms import transform_keypoints
+from kplearn.geometry import crop_image, crop_matrix
 
 __all__ = [
     "check_image",
@@ -46,93 +48,6 @@ __all__ = [
 #: ``"image"``: the whole image is the crop (face crops, single-person crops);
 #: ``"box"``: each instance's annotated box, padded (people in scenes).
 BOX_MODES = ("image", "box")
-
-
-def check_image(image, where: str = "image") -> np.ndarray:
-    """Return an image as ``H×W×3`` uint8 RGB, or raise ``ValueError`` saying what is wrong.
-
-    Accepted: uint8 grey ``H×W`` or ``H×W×1`` (repeated to three channels), RGB
-    ``H×W×3``, and RGBA ``H×W×4`` (the alpha channel is dropped, as the networks
-    see colour only). Refused with a message: 16-bit and float images (convert them
-    to 8 bits first, e.g. ``(img >> 8).astype(np.uint8)`` for 16-bit), other channel
-    counts, and empty images.
-    """
-    img = np.asarray(image)
-    if img.dtype == np.uint16:
-        raise ValueError(
-            f"{where}: 16-bit image; kplearn models take 8-bit images, convert it first "
-            "(e.g. (image >> 8).astype(np.uint8))"
-        )
-    if img.dtype != np.uint8:
-        raise ValueError(f"{where}: expected a uint8 image, got dtype {img.dtype}")
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[..., 0]
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    elif img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    elif img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(
-            f"{where}: expected H×W grey, H×W×3 RGB or H×W×4 RGBA, got shape {img.shape}"
-        )
-    if img.shape[0] < 1 or img.shape[1] < 1:
-        raise ValueError(f"{where}: empty image of shape {img.shape}")
-    return np.ascontiguousarray(img)
-
-
-def check_boxes(boxes, image_sizes: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
-    """Validate one ``[x, y, w, h]`` box (or ``None``) per image against that image.
-
-    Raises ``ValueError`` naming the box when it has the wrong shape, a NaN/inf, a
-    negative or zero size, or lies wholly outside its image ``[-0.5, W-0.5] × [-0.5, H-0.5]``.
-    """
-    if boxes is None:
-        return [None] * len(image_sizes)
-    boxes = list(boxes)
-    if len(boxes) != len(image_sizes):
-        raise ValueError(f"got {len(image_sizes)} images but {len(boxes)} boxes")
-    out: list[np.ndarray | None] = []
-    for i, (box, (w, h)) in enumerate(zip(boxes, image_sizes, strict=True)):
-        if box is None:
-            out.append(None)
-            continue
-        b = np.asarray(box, dtype=np.float64)
-        if b.shape != (4,):
-            raise ValueError(f"box {i}: expected [x, y, w, h], got shape {b.shape}")
-        if not np.all(np.isfinite(b)):
-            raise ValueError(f"box {i}: has a NaN or infinite value: {b.tolist()}")
-        if b[2] < 0 or b[3] < 0 or (b[2] == 0 and b[3] == 0):
-            raise ValueError(
-                f"box {i}: width and height must be >= 0 and not both 0, got {b.tolist()}"
-            )
-        if b[0] + b[2] < -0.5 or b[1] + b[3] < -0.5 or b[0] > w - 0.5 or b[1] > h - 0.5:
-            raise ValueError(f"box {i} {b.tolist()} lies outside its {w}×{h} image")
-        out.append(b)
-    return out
-
-
-def crop_matrix(
-    image_size: tuple[int, int], box, input_size: tuple[int, int], padding: float = 1.25
-) -> np.ndarray:
-    """Image -> input affine map: the whole image (``box=None``, no padding) or the padded box."""
-    if box is None:
-        return box_to_matrix(image_box(image_size), input_size, padding=1.0)
-    return box_to_matrix(box, input_size, padding=padding)
-
-
-def crop_image(image: np.ndarray, matrix: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
-    """Warp ``image`` with ``matrix`` to ``input_size``, blurring first when it shrinks.
-
-    Bilinear warping of a shrunk image aliases; a Gaussian of std
-    ``0.5 * sqrt(1 / s**2 - 1)`` for a scale ``s < 1`` removes what the smaller grid cannot hold.
-    """
-    scale = float(np.sqrt(abs(np.linalg.det(np.asarray(matrix)[:, :2]))))
-    if scale < 0.9:
-        sigma = 0.5 * np.sqrt(1.0 / scale**2 - 1.0)
-        image = cv2.GaussianBlur(
-            image, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE
-        )
-    return warp_image(image, matrix, input_size)
 
 
 @dataclass

@@ -9,12 +9,12 @@ top-down models are run on every labelled instance's ground-truth box (the
 "GT boxes" protocol), each prediction scored by its mean keypoint confidence;
 bottom-up (PAF) models find the people themselves.
 
-Example
--------
+Examples
+--------
 >>> from kplearn.data.synthetic import make_faces
 >>> from kplearn.models import build_model
 >>> sorted(evaluate(build_model("heatmap", "faces68"), make_faces(4, image_size=64)))
-['auc', 'failure_rate', 'flip_test', 'n', 'nme', 'pck@0.05', 'pck@0.1']
+['auc_ced@0.1', 'failure_rate', 'flip_test', 'n', 'nme', 'pck@0.05', 'pck@0.1']
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from kplearn.data.datasets import KeypointDataset
+from kplearn.data.formats import dataset_to_coco, predictions_to_coco
+from kplearn.run_config import box_mode_for
 from kplearn.train.runs import as_localiser
 
-__all__ = ["evaluate", "predict_dataset", "coco_ground_truth"]
+__all__ = ["evaluate", "predict_dataset"]
 
 
 def predict_dataset(
@@ -37,7 +39,7 @@ def predict_dataset(
     """
     box_mode = getattr(localiser, "box_mode", None)
     if box_mode is None:
-        box_mode = "image" if data.is_single_instance else "box"
+        box_mode = box_mode_for(single_instance=data.is_single_instance)
     rows, images, boxes = [], [], []
     for i, s in enumerate(data):
         labelled = [m for m in range(s.num_instances) if np.any(s.keypoints[m, :, 2] > 0)]
@@ -67,29 +69,10 @@ def predict_dataset(
     return pred, scores, gt, gt_boxes, np.array(rows)
 
 
-def coco_ground_truth(data: KeypointDataset) -> dict:
-    """COCO keypoints ground truth of every instance of ``data`` (image ids = sample index + 1)."""
-    anns = []
-    for i, s in enumerate(data):
-        for m in range(s.num_instances):
-            kp = s.keypoints[m]
-            anns.append({
-                "id": len(anns) + 1, "image_id": i + 1, "category_id": 1,
-                "keypoints": kp.reshape(-1).tolist(), "num_keypoints": int((kp[:, 2] > 0).sum()),
-                "area": float(s.areas[m]), "bbox": [float(v) for v in s.boxes[m]],
-                "iscrowd": int(s.iscrowd[m]),
-            })  # fmt: skip
-    return {
-        "images": [{"id": i + 1} for i in range(len(data))],
-        "categories": [{"id": 1}],
-        "annotations": anns,
-    }
-
-
 def _oks_stats(data: KeypointDataset, dt: list) -> dict:
     from kplearn.metrics import coco_keypoint_eval
 
-    stats = coco_keypoint_eval(coco_ground_truth(data), dt, sigmas=data.skeleton.sigma_array)
+    stats = coco_keypoint_eval(dataset_to_coco(data), dt, sigmas=data.skeleton.sigma_array)
     return {"ap": stats["AP"], "ap50": stats["AP50"], "ap75": stats["AP75"], "ar": stats["AR"]}
 
 
@@ -134,11 +117,9 @@ def evaluate(
 
     result.update({k: float(v) for k, v in body_metrics(pred, gt, boxes).items()})
     if data.skeleton.sigmas is not None:
-        dt = []
-        for (i, _), kp, sc in zip(rows, pred, scores, strict=True):
-            flat = np.concatenate([kp[:, :2], sc[:, None]], 1).reshape(-1)
-            dt.append({"image_id": int(i) + 1, "category_id": 1, "keypoints": flat.tolist(),
-                       "score": float(np.clip(sc, 0, None).mean())})  # fmt: skip
+        # Each detection scored by its mean keypoint confidence; image ids as dataset_to_coco's.
+        dt = predictions_to_coco(np.concatenate([pred[..., :2], scores[..., None]], -1),
+                                 np.clip(scores, 0, None).mean(1), rows[:, 0] + 1)  # fmt: skip
         result.update(_oks_stats(data, dt))
     return result
 
@@ -149,11 +130,7 @@ def _evaluate_bottom_up(loc, data: KeypointDataset, flip_test: bool) -> dict:
             f"layout {data.skeleton.name!r} has no OKS sigmas: cannot score multi-person output"
         )
     found = loc.predict_people([s.image for s in data], flip_test=flip_test)
-    dt = []
-    for i, (people, scores) in enumerate(found):
-        for person, score in zip(people, scores, strict=True):
-            dt.append({"image_id": i + 1, "category_id": 1, "keypoints": person.reshape(-1).tolist(),
-                       "score": float(score)})  # fmt: skip
+    dt = predictions_to_coco([people for people, _ in found], [scores for _, scores in found])
     result = {"n": int(sum(s.num_instances for s in data)), "flip_test": bool(flip_test),
               "detections": len(dt)}  # fmt: skip
     result.update(_oks_stats(data, dt))

@@ -13,8 +13,8 @@ improvement.
 A time budget makes the number of steps depend on the machine, so only epoch
 budgets are reproducible bit for bit (with the same seed and thread count).
 
-Example
--------
+Examples
+--------
 >>> from kplearn.data.synthetic import make_faces
 >>> from kplearn.models import build_model
 >>> data = make_faces(24, image_size=64, seed=0)
@@ -38,11 +38,19 @@ import torch
 
 from kplearn.data.datasets import KeypointDataset
 from kplearn.models.base import KeypointNet
+from kplearn.run_config import box_mode_for
 from kplearn.skeletons import Skeleton, get_skeleton
 from kplearn.train.augment import augment_batch, augment_config
 from kplearn.train.crops import CropSet, build_crops
-from kplearn.train.predict import forward_batches, memory_format_for, predict_crops
-from kplearn.train.progress import progress_bar
+from kplearn.train.predict import forward_batches, predict_crops
+from kplearn.train.progress import TrainingProgress
+from kplearn.train.recipe import (
+    BatchSource,
+    autocast,
+    memory_format,
+    outputs_to_float,
+    resolve_recipe,
+)
 
 __all__ = ["fit", "History", "resolve_device", "lr_factor", "SCHEDULES", "crops_for"]
 
@@ -64,6 +72,12 @@ class History:
     train_size: int = 0
     val_size: int = 0
     device: str = "cpu"
+    #: The training numerics used (:func:`kplearn.train.recipe.resolve_recipe`).
+    recipe: dict = field(default_factory=dict)
+    #: Seconds spent in training steps (batches, forward, backward, update), and the
+    #: resulting training speed, without cropping and validation.
+    train_seconds: float = 0.0
+    images_per_second: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,7 +133,7 @@ def crops_for(
         raise ValueError(f"expected a KeypointDataset or CropSet, got {type(data).__name__}")
     bottom_up = model.output_kind == "paf"
     if box_mode is None:
-        box_mode = "image" if (bottom_up or data.is_single_instance) else "box"
+        box_mode = box_mode_for(single_instance=data.is_single_instance, bottom_up=bottom_up)
     return build_crops(data, model.input_size, box_mode=box_mode, padding=padding,
                        bottom_up=bottom_up, progress=progress)  # fmt: skip
 
@@ -153,6 +167,7 @@ def validate(
     xy, _ = predict_crops(model, crops.images, flip_test=False, batch_size=batch_size)
     vis = gt[..., 2] > 0
     err = np.linalg.norm(xy - gt[..., :2], axis=-1)
+    err[np.isnan(err)] = np.inf  # a keypoint not predicted is a miss (as kplearn.metrics.epe)
     out = {"epe": float(err[vis].mean()) if vis.any() else float("nan")}
     if metric == "nme":
         from kplearn.metrics import nme
@@ -189,6 +204,10 @@ def fit(
     label_offset: float | str | None = None,
     skeleton: str | Skeleton | None = None,
     checkpoint_extra: dict | None = None,
+    precision: str = "fp32",
+    channels_last: bool | None = None,
+    compile: bool = False,
+    prefetch: bool = False,
 ) -> History:
     """Train ``model`` on ``train``, keeping the weights that validate best.
 
@@ -214,7 +233,9 @@ def fit(
     seed : int
         Seeds batch order, augmentation and torch.
     progress : bool
-        tqdm bars (also off when not on a terminal or with ``TQDM_DISABLE``).
+        Show progress (:class:`~kplearn.train.progress.TrainingProgress`: budget used,
+        loss, last validation metric, elapsed / budget): a bar on a terminal or in
+        Jupyter, a line now and then in a log, nothing with ``TQDM_DISABLE``.
     patience : int, optional
         Stop after this many validations without improvement.
     metric : str, optional
@@ -249,6 +270,16 @@ def fit(
         The layout (taken from ``train`` when it is a dataset).
     checkpoint_extra : dict, optional
         Extra entries for ``config.json``.
+    precision : {"fp32", "bf16"}
+        ``"bf16"``: forward pass under bf16 autocast where the device supports it
+        (see :mod:`kplearn.train.recipe`; falls back to fp32 with a warning).
+    channels_last : bool, optional
+        Training memory format; by default the device's (channels-last on the CPU).
+    compile : bool
+        ``torch.compile`` the training forward pass (compile time counts in the budget).
+    prefetch : bool
+        Augment the next batch in a background thread (same batches as without).
+        The recipe used is recorded in ``History.recipe``.
 
     Returns
     -------
@@ -278,9 +309,12 @@ def fit(
     old_threads = torch.get_num_threads()
     if num_threads is not None:
         torch.set_num_threads(int(num_threads))
+    cleanups: list = []  # run however _fit ends (stops a prefetching thread)
     try:
         return _fit(**locals())
     finally:
+        for done in cleanups:
+            done()
         torch.set_num_threads(old_threads)
 
 
@@ -318,15 +352,17 @@ def _update_ema(ema_state: dict, model: torch.nn.Module, decay: float) -> None:
 
 def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_decay, schedule, warmup,
          augment, seed, progress, patience, metric, device, box_mode, padding, out, grad_clip, sk, ema,
-         label_offset,
+         label_offset, precision, channels_last, compile, prefetch, cleanups,
          checkpoint_extra, t_start, **_) -> History:  # fmt: skip
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     dev = resolve_device(device)
-    fmt = memory_format_for(dev)
+    recipe = resolve_recipe(dev, precision, channels_last, compile, prefetch)
+    fmt = memory_format(recipe)
     model.to(dev).to(memory_format=fmt)
     if box_mode is None and isinstance(train, KeypointDataset):
-        box_mode = "image" if (model.output_kind == "paf" or train.is_single_instance) else "box"
+        box_mode = box_mode_for(single_instance=train.is_single_instance,
+                                bottom_up=model.output_kind == "paf")  # fmt: skip
     box_mode = box_mode or "image"
     train_crops = crops_for(model, train, box_mode, padding, progress)
     val_crops = None if val is None else crops_for(model, val, box_mode, padding, progress)
@@ -381,6 +417,17 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
     def out_of_budget(step: int) -> bool:
         return fraction(step) >= 1.0
 
+    shown = TrainingProgress(progress, epochs=epochs, minutes=minutes, metric=metric_name,
+                             start=t_start)  # fmt: skip
+    def make_batch(idx, gen):
+        x, kp = augment_batch(train_crops.images[idx], train_crops.keypoints[idx], aug, gen, flip_index)
+        return x.to(dev).contiguous(memory_format=fmt), kp.to(dev)
+
+    source = BatchSource(n, bs, steps_per_epoch, rng, make_batch, prefetch=recipe["prefetch"])
+    cleanups.append(source.close)
+    step_model = torch.compile(model) if recipe["compile"] else model
+    history.recipe = dict(recipe)
+    train_seconds = 0.0
     best_state = None
     ema_state = None if not ema else copy.deepcopy(model.state_dict())
     since_best = 0
@@ -390,23 +437,20 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
     while not stop:
         epoch += 1
         model.train()
-        order = rng.permutation(n)
+        source.start_epoch()
         running, count = 0.0, 0
         t_epoch = time.perf_counter()
-        bar = progress_bar(range(steps_per_epoch), progress, desc=f"epoch {epoch}")
-        for b in bar:
+        for b in range(steps_per_epoch):
             if out_of_budget(step):
                 stop = "epochs" if total_steps is not None and step >= total_steps else "time"
                 break
-            idx = torch.as_tensor(order[b * bs : (b + 1) * bs])
-            x, kp = augment_batch(
-                train_crops.images[idx], train_crops.keypoints[idx], aug, rng, flip_index
-            )
-            x, kp = x.to(dev).contiguous(memory_format=fmt), kp.to(dev)
+            t_step = time.perf_counter()
+            x, kp = source.get(b)
             for group in optimizer.param_groups:
                 group["lr"] = lr * lr_factor(fraction(step), schedule, warmup)
-            output = model(x)
-            value = loss_fn(output, kp)
+            with autocast(recipe, dev):
+                output = step_model(x)
+            value = loss_fn(outputs_to_float(output) if recipe["precision"] != "fp32" else output, kp)
             value = value[0] if isinstance(value, tuple) else value
             if not torch.isfinite(value):
                 raise FloatingPointError(
@@ -418,13 +462,12 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             step += 1
+            train_seconds += time.perf_counter() - t_step
             if ema_state is not None:
                 _update_ema(ema_state, model, min(float(ema), (1.0 + step) / (10.0 + step)))
             running += float(value.detach())
             count += 1
-            if count % 10 == 0:
-                bar.set_postfix(loss=f"{running / count:.4f}")
-        bar.close()
+            shown.update(fraction(step), epoch=epoch, loss=running / count)
         if count == 0:  # the budget ran out before this epoch started
             epoch -= 1
             break
@@ -455,16 +498,22 @@ def _fit(*, model, train, val, loss, epochs, minutes, batch_size, lr, weight_dec
                 )
         else:
             since_best += 1
+        shown.end_epoch(epoch, value_now if val_crops is not None else None)
         if ema_state is not None:
             model.load_state_dict(live_state)
+        model.to(memory_format=fmt)  # validation predicts in the device's format
         if not stop and total_steps is not None and step >= total_steps:
             stop = "epochs"
         if not stop and budget is not None and out_of_budget(step):
             stop = "time"
         if not stop and patience is not None and since_best >= patience:
             stop = "early stopping"
+    shown.close()
+    source.close()
     history.stop_reason = stop or "time"
     history.steps = step
+    history.train_seconds = train_seconds
+    history.images_per_second = step * bs / train_seconds if train_seconds > 0 else 0.0
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

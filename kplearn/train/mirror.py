@@ -15,8 +15,8 @@ roughly aligned (people in scenes) give no meaningful estimate.
 On the real faces68 crops this finds the labels about 1.4 px (of 160) to the right of
 the content; on the synthetic faces, whose labels are exact, it finds ~0.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> x = np.arange(32.0)
 >>> img = np.exp(-((x - 15.5) ** 2) / 20)[None].repeat(32, 0)  # symmetric about x = 15.5

@@ -4,8 +4,8 @@ Each function takes a fitted model and one image, runs the model's
 ``explain`` method and draws what it returns, in image pixels. Figures have a
 fixed size, titles and labelled axes; nothing calls ``plt.show``.
 
-Example
--------
+Examples
+--------
 >>> fig = plot_response_maps(hog_svm_model, image)   # doctest: +SKIP
 >>> fig = plot_cascade(sdm_model, image, truth=gt)   # doctest: +SKIP
 """
@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = ["plot_response_maps", "plot_peaks", "plot_cascade"]
+__all__ = ["plot_response_maps", "plot_cascade"]
 
 
 def _show(ax, image: np.ndarray, title: str) -> None:
@@ -52,7 +52,7 @@ def _draw_truth(ax, t: np.ndarray | None) -> None:
 
 
 def plot_response_maps(
-    model, image: np.ndarray, keypoints: Sequence[int] | None = None, box=None
+    model, image: np.ndarray, keypoints: Sequence[int] | None = None, box=None, truth=None
 ) -> Figure:
     """Calibrated SVM response maps of a few keypoints over the image.
 
@@ -71,9 +71,12 @@ def plot_response_maps(
         nose tip and a mouth corner for faces68, else the first four.
     box : [x, y, w, h], optional
         Face box (default: the whole image).
+    truth : ndarray (K, 2|3), optional
+        Ground truth, drawn as a white ``+`` on each panel.
     """
     info = model.explain(image, box)
     k = len(info["maps"])
+    t = _truth(truth, k)
     if keypoints is None:
         keypoints = [36, 45, 30, 48] if k == 68 else list(range(min(4, k)))
     keypoints = [int(i) for i in keypoints]
@@ -97,32 +100,14 @@ def plot_response_maps(
         ax.add_patch(Rectangle(lo, *(hi - lo), fill=False, ls="--", ec="cyan", lw=1))
         ax.plot(*info["peaks"][i], "x", c="yellow", ms=8, mew=2, label="peak")
         ax.plot(*info["fitted"][i], "o", mfc="none", mec="lime", ms=8, mew=2, label="with prior")
+        if t is not None and (t.shape[1] == 2 or t[i, 2] > 0):
+            ax.plot(*t[i, :2], "+", c="white", ms=10, mew=2, label="truth")
         ax.set_xlim(-0.5, image.shape[1] - 0.5)
         ax.set_ylim(image.shape[0] - 0.5, -0.5)
     axes[0, 0].legend(loc="lower left", fontsize=7)
     scale = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
     fig.colorbar(scale, ax=axes[0].tolist(), fraction=0.02, label="P(keypoint) (opacity: relative)")
     fig.suptitle("HOG + SVM response maps (dashed: search region)")
-    return fig
-
-
-def plot_peaks(model, image: np.ndarray, box=None, truth=None) -> Figure:
-    """Independent response peaks next to the fit with the shape prior.
-
-    ``truth`` (``(K, 2|3)``), when given, is drawn in green on both panels.
-    """
-    info = model.explain(image, box)
-    t = _truth(truth, len(info["peaks"]))
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4.4))
-    for ax, pts, title in (
-        (axes[0], info["peaks"], "independent peaks (no shape prior)"),
-        (axes[1], info["fitted"], "fitted with the PCA shape prior"),
-    ):
-        _show(ax, np.asarray(image), title)
-        _draw_truth(ax, t)
-        ax.scatter(pts[:, 0], pts[:, 1], s=12, c="red", marker="x", label="prediction", zorder=4)
-        ax.legend(loc="lower left", fontsize=7)
-    fig.suptitle(f"{model.name}: what the shape prior buys")
     return fig
 
 

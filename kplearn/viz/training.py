@@ -1,7 +1,7 @@
 """Plots of training: loss and validation curves, and the stages of a DeepPose cascade.
 
-Example
--------
+Examples
+--------
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> hist = {"metric": "nme", "best_epoch": 2, "epochs": [
@@ -33,8 +33,18 @@ def _as_dict(history) -> dict:
     raise ValueError(f"expected a History or its dict, got {type(history).__name__}")
 
 
+def _draw_references(ax, reference: Mapping[str, float] | None) -> None:
+    """Dashed horizontal lines at reference values (e.g. a baseline's metric)."""
+    for (name, value), colour in zip((reference or {}).items(), ("grey", "tab:brown", "tab:pink"), strict=False):
+        ax.axhline(float(value), color=colour, ls="--", lw=1, label=name)
+
+
 def plot_history(
-    history, *, figsize: tuple[float, float] = (9.0, 3.5), log_loss: bool = True
+    history,
+    *,
+    figsize: tuple[float, float] = (9.0, 3.5),
+    log_loss: bool = True,
+    reference: Mapping[str, float] | None = None,
 ) -> Figure:
     """Training loss and validation metric per epoch, the best epoch marked.
 
@@ -44,6 +54,9 @@ def plot_history(
         From :func:`kplearn.train.fit` (or its ``history.json``).
     log_loss : bool
         Loss on a log scale.
+    reference : dict, optional
+        ``{name: value}`` of the validation metric to draw as dashed lines (e.g. the
+        mean shape's NME, the floor a trained model must beat).
     """
     h = _as_dict(history)
     epochs = h.get("epochs") or []
@@ -62,7 +75,8 @@ def plot_history(
     axes[1].plot(x, vals, "o-", color="tab:orange", label=f"validation {metric}")
     best = h.get("best_epoch")
     if best is not None and best in x:
-        axes[1].axvline(best, color="grey", ls="--", lw=1, label=f"best epoch ({best})")
+        axes[1].axvline(best, color="grey", ls=":", lw=1, label=f"best epoch ({best})")
+    _draw_references(axes[1], reference)
     axes[1].set_title(f"validation {metric}")
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel(metric)
@@ -71,21 +85,51 @@ def plot_history(
 
 
 def plot_histories(
-    histories: Mapping[str, object], *, figsize: tuple[float, float] = (6.0, 4.0)
+    histories: Mapping[str, object],
+    *,
+    x: str = "time",
+    reference: Mapping[str, float] | None = None,
+    figsize: tuple[float, float] = (6.0, 4.0),
 ) -> Figure:
-    """Validation metric against training time for several runs (``{name: History}``)."""
+    """Validation metric of several runs (``{name: History}``) on one plot.
+
+    Parameters
+    ----------
+    histories : dict
+        ``{name: History or its dict}``.
+    x : {"time", "epoch"}
+        Against cumulative training time (seconds) or epoch.
+    reference : dict, optional
+        ``{name: value}`` drawn as dashed horizontal lines (e.g. a baseline).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> h = {"metric": "nme", "epochs": [{"epoch": 1, "seconds": 2.0, "val": {"nme": 0.2}}]}
+    >>> fig = plot_histories({"a": h, "b": h}, x="epoch", reference={"mean shape": 0.3})
+    >>> fig.axes[0].get_xlabel(), len(fig.axes[0].lines)
+    ('epoch', 3)
+    """
     if not histories:
         raise ValueError("no histories to plot")
+    if x not in ("time", "epoch"):
+        raise ValueError(f"x must be 'time' or 'epoch', got {x!r}")
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     metric = ""
     for name, hist in histories.items():
         h = _as_dict(hist)
         metric = h.get("metric", metric)
-        t = np.cumsum([e.get("seconds", 0.0) for e in h["epochs"]])
-        ax.plot(t, [e.get("val", {}).get(metric, np.nan) for e in h["epochs"]], "o-", label=name)
-    ax.set_xlabel("training time (s)")
+        if x == "time":
+            pos = np.cumsum([e.get("seconds", 0.0) for e in h["epochs"]])
+        else:
+            pos = [e["epoch"] for e in h["epochs"]]
+        ax.plot(pos, [e.get("val", {}).get(metric, np.nan) for e in h["epochs"]], "o-", label=name)
+    _draw_references(ax, reference)
+    ax.set_xlabel("training time (s)" if x == "time" else "epoch")
     ax.set_ylabel(f"validation {metric}")
     ax.set_title(f"validation {metric} during training")
+    ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return fig
 

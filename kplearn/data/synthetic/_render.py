@@ -16,7 +16,6 @@ polygons first, so one rasteriser draws everything.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -621,9 +620,9 @@ def luminance(rgb: Sequence[float] | np.ndarray) -> float | np.ndarray:
 
 
 def progress_bar(items: Iterable, enabled: bool, desc: str) -> Iterable:
-    """Wrap ``items`` in a tqdm bar when ``enabled`` (tqdm itself honours ``TQDM_DISABLE``)."""
-    if not enabled or os.environ.get("TQDM_DISABLE"):
+    """Progress over ``items`` when ``enabled`` (:func:`kplearn.progress.progress_bar`)."""
+    if not enabled:
         return items
-    from tqdm.auto import tqdm
+    from kplearn.progress import progress_bar as _progress_bar
 
-    return tqdm(items, desc=desc, leave=False)
+    return _progress_bar(items, True, desc=desc)

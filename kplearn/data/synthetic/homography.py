@@ -33,6 +33,7 @@ from kplearn.data.synthetic.textures import (
     load_image,
     random_crop,
 )
+from kplearn.geometry import apply_homography, warp_homography
 
 __all__ = ["HomographyPair", "make_homography_pairs", "apply_homography"]
 
@@ -67,22 +68,6 @@ class HomographyPair:
     name: str = ""
     valid: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
-
-
-def apply_homography(homography: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Map ``(N, 2)`` pixel coordinates through a 3x3 homography.
-
-    Examples
-    --------
-    >>> apply_homography(np.diag([2.0, 2.0, 1.0]), np.array([[1.0, 3.0]])).tolist()
-    [[2.0, 6.0]]
-    """
-    h = np.asarray(homography, dtype=np.float64)
-    if h.shape != (3, 3):
-        raise ValueError(f"homography must be 3x3, got {h.shape}")
-    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    q = np.concatenate([p, np.ones((len(p), 1))], axis=1) @ h.T
-    return q[:, :2] / q[:, 2:3]
 
 
 def _synthetic_canvas(rng: np.random.Generator, cw: int, ch: int) -> np.ndarray:
@@ -339,14 +324,7 @@ def make_homography_pairs(
         # Canvas coordinates -> warped view: first into the first view's frame, then through H.
         to_view = np.array([[1.0, 0.0, -ox], [0.0, 1.0, -oy], [0.0, 0.0, 1.0]])
         m = hmat @ to_view
-        warped = cv2.warpPerspective(
-            canvas,
-            m,
-            (vw, vh),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
+        warped = warp_homography(canvas, m, (vw, vh))
         image = canvas[oy : oy + vh, ox : ox + vw]
         ys, xs = np.mgrid[0:vh, 0:vw]
         pre = apply_homography(np.linalg.inv(m), np.stack([xs.ravel(), ys.ravel()], axis=1))

@@ -1,6 +1,6 @@
 """Objects with corner and centre keypoints: polygons, stars and checkerboards.
 
-Each kind has its own registered layout (importing this module registers them):
+Each kind has its own layout (defined in :data:`kplearn.skeletons.SHAPE_LAYOUTS`):
 
 ============  ==============  ==========================================================
 kind          layout          keypoints
@@ -40,7 +40,7 @@ from kplearn.data.synthetic.textures import (
     grey_texture,
     random_crop,
 )
-from kplearn.skeletons import Skeleton, get_skeleton, register_skeleton
+from kplearn.skeletons import SHAPE_LAYOUTS, get_skeleton
 
 __all__ = ["make_shapes", "SHAPE_KINDS", "polygon_centroid"]
 
@@ -48,51 +48,8 @@ MIN_IMAGE_SIZE = 24
 _STREAM = 301
 
 
-def _polygon_layout(name: str, n: int) -> Skeleton:
-    names = tuple(f"corner_{i}" for i in range(n)) + ("centre",)
-    edges = [(i, (i + 1) % n) for i in range(n)] + [(i, n) for i in range(n)]
-    flips = [(i, n - i) for i in range(1, n) if i < n - i]
-    return Skeleton(name, names, edges, flips, parts=("corner",) * n + ("centre",))
-
-
-def _star_layout() -> Skeleton:
-    names = (
-        tuple(f"tip_{i}" for i in range(5)) + tuple(f"inner_{i}" for i in range(5)) + ("centre",)
-    )
-    outline = []
-    for i in range(5):
-        outline += [(i, 5 + i), (5 + i, (i + 1) % 5)]
-    # Mirroring about the vertical swaps tip i with tip -i and inner i with inner 4 - i.
-    flips = [(1, 4), (2, 3), (5, 9), (6, 8)]
-    return Skeleton(
-        "star10c",
-        names,
-        outline + [(i, 10) for i in range(5)],
-        flips,
-        parts=("tip",) * 5 + ("inner",) * 5 + ("centre",),
-    )
-
-
-def _checker_layout() -> Skeleton:
-    names = tuple(f"corner_r{r}c{c}" for r in range(3) for c in range(3))
-    edges = [(3 * r + c, 3 * r + c + 1) for r in range(3) for c in range(2)]
-    edges += [(3 * r + c, 3 * (r + 1) + c) for r in range(2) for c in range(3)]
-    flips = [(3 * r, 3 * r + 2) for r in range(3)]
-    return Skeleton("checker3x3", names, edges, flips, parts=("corner",) * 9)
-
-
-_LAYOUTS = {
-    "triangle": _polygon_layout("triangle3c", 3),
-    "quad": _polygon_layout("quad4c", 4),
-    "pentagon": _polygon_layout("pentagon5c", 5),
-    "star": _star_layout(),
-    "checkerboard": _checker_layout(),
-}
-for _sk in _LAYOUTS.values():
-    register_skeleton(_sk)
-
 #: Shape kinds and the name of the layout each one emits.
-SHAPE_KINDS = {kind: sk.name for kind, sk in _LAYOUTS.items()}
+SHAPE_KINDS = {kind: sk.name for kind, sk in SHAPE_LAYOUTS.items()}
 
 _SIDES = {"triangle": 3, "quad": 4, "pentagon": 5}
 _SQUARE = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])
@@ -340,8 +297,8 @@ def make_shapes(
     n = R.check_count(n)
     seed = R.check_seed(seed)
     w, h = R.check_image_size(image_size, MIN_IMAGE_SIZE)
-    if kind not in _LAYOUTS:
-        raise ValueError(f"unknown shape kind {kind!r}; use one of {', '.join(_LAYOUTS)}")
+    if kind not in SHAPE_LAYOUTS:
+        raise ValueError(f"unknown shape kind {kind!r}; use one of {', '.join(SHAPE_LAYOUTS)}")
     cfg = {
         "size": R.check_range(size, "size", low=0.05, high=1.0, scalar="fixed"),
         "rotation": R.check_range(rotation, "rotation", low=-180.0, high=180.0, scalar="symmetric"),
