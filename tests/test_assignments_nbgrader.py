@@ -176,3 +176,8 @@ def test_nbgrader_course_scores_equal_kplearn(tmp_path):
         total = ours[(assignment, "instructor")][1]
         assert ours[(assignment, "instructor")] == (total, total)
         assert ours[(assignment, "untouched")] == (0.0, total)
+
+
+def test_the_course_notebooks_are_in_step_with_nbgrader(capsys):
+    """The committed lessons carry nbgrader's metadata (`kplearn assignments sync` was run)."""
+    assert main(["assignments", "check"]) == 0, capsys.readouterr().out
