@@ -359,10 +359,10 @@ def test_attacks_on_the_grader(tmp_path):
     for name in ("kill_parent", "stop_parent"):
         assert got[name].total == 0 and got[name].error, got[name].table()
         assert "worker" in got[name].error
-    # ex2 (value stub left in place) scores 0; ex1 and ex3 are honest.
+    # Every answer is honest (ex1 with the attack around it): full marks.
     for name in ("detached", "memory", "friend", "victim"):
         points = {gid: r.points for gid, r in got[name].exercises.items()}
-        assert points == {"ex1": 1, "ex2": 0, "ex3": 3}, got[name].table()
+        assert points == {"ex1": 1, "ex2": 2, "ex3": 3}, got[name].table()
     # The detached child was killed with its kernel: the report is the grader's, later too.
     import time
 
@@ -372,7 +372,7 @@ def test_attacks_on_the_grader(tmp_path):
     assert "owned" not in (tmp_path / "out" / "grades.csv").read_text()
     # The friend rewrote files on disk, but every submission was read before any kernel ran.
     assert (tmp_path / "submitted" / "victim" / "01_tiny.ipynb").read_text() == "owned"
-    assert got["victim"].total == 4
+    assert got["victim"].total == 6
 
 
 def test_a_stopped_or_killed_grader_child_is_no_zombie():

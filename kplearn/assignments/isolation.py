@@ -5,7 +5,8 @@ process of the protected checks, :mod:`kplearn.assignments.protected`):
 
 - its own **scratch folder** (:func:`make_scratch`): ``work/`` (the working
   directory, holding only what the lesson needs), ``home/``, ``tmp/`` and
-  ``lib/kplearn`` — a copy of the package, so that ``kplearn.__file__`` and
+  ``lib/kplearn`` — a copy of the package (and ``lib/datasets``, the sample
+  data beside it that lessons read), so that ``kplearn.__file__`` and
   :func:`kplearn.lessons.default_lesson_dir` lead into the scratch folder and
   not to the course's ``notebooks/`` with the solutions;
 - a **scrubbed environment** (:func:`scrubbed_env`): ``PATH``, locale and time
@@ -83,14 +84,23 @@ class LibrarySnapshot:
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 self.files[path.relative_to(self.root).as_posix()] = path.read_bytes()
+        # The sample data beside the package (kplearn.lessons.sample_path), which lessons
+        # read; never the notebooks folder.
+        self.samples: dict[str, bytes] = {}
+        samples = self.root.parent / "datasets"
+        if samples.is_dir():
+            for path in sorted(samples.rglob("*")):
+                if path.is_file() and path.stat().st_size <= 50 * 1024**2:
+                    self.samples[path.relative_to(samples).as_posix()] = path.read_bytes()
 
     def write(self, lib_dir: str | Path) -> Path:
         """Write the package as ``lib_dir/kplearn``; returns that folder."""
         target = Path(lib_dir) / "kplearn"
-        for name, data in self.files.items():
-            path = target / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        for folder, files in ((target, self.files), (Path(lib_dir) / "datasets", self.samples)):
+            for name, data in files.items():
+                path = folder / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
         return target
 
     def changed(self) -> list[str]:
@@ -258,7 +268,7 @@ def kill_tree(pid: int, *, include_self: bool = True, rounds: int = 5) -> None:
         pids = descendants(pid)
         if include_self:
             pids.insert(0, pid)
-        pids = [p for p in pids if _stat(p) is not None and _stat(p)[0] != "Z"]
+        pids = [p for p in pids if (_stat(p) or ("Z", 0))[0] != "Z"]  # one read: it may exit
         if not pids:
             break
         # Stop first so that nothing forks while the tree is being killed.

@@ -49,6 +49,8 @@ def _memory(text: str) -> int | None:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "assignments",
+        epilog="examples:\n  kplearn assignments check\n  kplearn assignments release --out build/student\n  kplearn assignments grade class/*.ipynb --jobs 2 --gradebook grades.csv\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="release student notebooks and grade submissions",
         description=(
             "Instructor notebooks mark solutions with ### BEGIN/END SOLUTION and hidden checks "
@@ -60,6 +62,8 @@ def register(subparsers) -> None:
     notebooks_help = "lesson numbers, names or .ipynb paths (default: every lesson)"
     p_list = sub.add_parser(
         "list",
+        epilog="examples:\n  kplearn assignments list\n  kplearn assignments list 04 06\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="validate the markup and list exercises and points",
         description="Validate each instructor notebook's markup; list its exercises and points.",
     )
@@ -69,6 +73,8 @@ def register(subparsers) -> None:
 
     p_sync = sub.add_parser(
         "sync",
+        epilog="examples:\n  kplearn assignments sync notebooks/\n  kplearn assignments sync notebooks/04_measuring_accuracy.ipynb\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="write nbgrader cell metadata derived from kplearn's markup",
         description=(
             "Write nbgrader's cell metadata (schema 3: solution, grade, locked, grade_id, points) "
@@ -85,6 +91,8 @@ def register(subparsers) -> None:
 
     p_check = sub.add_parser(
         "check",
+        epilog="examples:\n  kplearn assignments check\n  kplearn assignments check notebooks/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="fail when nbgrader's cell metadata disagrees with kplearn's markup",
         description="Exit 1, listing each cell, when nbgrader metadata and kplearn markup disagree.",
     )
@@ -97,6 +105,8 @@ def register(subparsers) -> None:
 
     p_release = sub.add_parser(
         "release",
+        epilog="examples:\n  kplearn assignments release --out build/student\n  kplearn assignments release 04 06 --out build/student\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="write student versions: solutions stubbed, hidden tests removed, outputs cleared",
         description=(
             "Write the student version of each instructor notebook: every solution region "
@@ -114,6 +124,8 @@ def register(subparsers) -> None:
 
     p_grade = sub.add_parser(
         "grade",
+        epilog="examples:\n  kplearn assignments grade alice/04_measuring_accuracy.ipynb --json\n  kplearn assignments grade submitted/*/lesson04/*.ipynb --source notebooks/04_measuring_accuracy.ipynb --jobs 2 --gradebook grades.csv --feedback feedback/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="execute submissions with the hidden tests and report points",
         description=(
             "Run each submission in a fresh kernel with the instructor's test cells put back "
