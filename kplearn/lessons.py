@@ -41,6 +41,9 @@ __all__ = [
     "sample_path",
     "interactive",
     "INTERACTIVE_ENV",
+    "coco_people_spec",
+    "real_people",
+    "COCO_ENV",
 ]
 
 _LESSON_NAME = re.compile(r"^(\d{2})_(.+)\.ipynb$")
@@ -241,6 +244,7 @@ def run_lesson(
     *,
     parameters: dict | None = None,
     real_data: str | Path | None = None,
+    real_people: str | Path | None = None,
     timeout: int = 900,
     kernel_name: str = "python3",
     audience: str = "instructor",
@@ -257,6 +261,9 @@ def run_lesson(
         Values that override the lesson's ``parameters`` cell (e.g. ``{"FAST": False}``).
     real_data : path, optional
         A faces68 folder, passed to the kernel as ``KPLEARN_FACES68``.
+    real_people : path, optional
+        A folder of people in COCO format (:func:`coco_people_spec`), passed to
+        the kernel as ``KPLEARN_COCO``.
     timeout : int
         Seconds allowed per cell.
     audience : {"instructor", "student"}
@@ -284,6 +291,9 @@ def run_lesson(
         if not (root / "keypoints.csv").is_file():
             raise FileNotFoundError(f"{root} is not a faces68 folder (no keypoints.csv)")
         env["KPLEARN_FACES68"] = str(root)
+    if real_people is not None:
+        coco_people_spec(real_people)  # a clear error before any kernel starts
+        env[COCO_ENV] = str(Path(real_people).expanduser().resolve())
     hooks = {}
     if on_cell is not None:
         sections = section_headings(nb)
@@ -364,6 +374,80 @@ def sample_path(*parts: str) -> Path:
         f"sample file {'/'.join(parts)!r} not found (tried {tried}); "
         "the samples ship with the kplearn source checkout"
     )
+
+
+#: Environment variable naming a folder of real people in COCO keypoints format.
+COCO_ENV = "KPLEARN_COCO"
+
+
+def coco_people_spec(folder: str | os.PathLike) -> str:
+    """The data spec of a folder of people in COCO keypoints format.
+
+    The folder holds one ``person_keypoints_*.json`` and the ``images/`` it names,
+    as ``kplearn data download coco-val2017-person`` prepares it
+    (``person_keypoints_val2017.json``) and as the sample ``datasets/coco`` is.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder, its annotation file or its ``images/`` is missing.
+    ValueError
+        When the folder holds several annotation files.
+
+    Examples
+    --------
+    >>> coco_people_spec(sample_path("coco")).startswith("coco:")
+    True
+    """
+    root = Path(folder).expanduser().resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such folder (a COCO people folder, e.g. from "
+                                "`kplearn data download coco-val2017-person`)")  # fmt: skip
+    found = sorted(root.glob("person_keypoints_*.json"))
+    if not found:
+        raise FileNotFoundError(f"{root}: no person_keypoints_*.json in it (not a COCO people folder)")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise ValueError(f"{root}: several annotation files ({names}); keep one")
+    if not (root / "images").is_dir():
+        raise FileNotFoundError(f"{root}: no images/ folder beside {found[0].name}")
+    return f"coco:{found[0]}:{root / 'images'}"
+
+
+def real_people(n: int | None = None, seed: int = 0, *, progress: bool = False):
+    """The real people of ``$KPLEARN_COCO`` as a dataset, or ``None`` when it is not set.
+
+    Lessons whose people sections run on synthetic scenes call this to run them
+    on real photographs too (``kplearn lessons run --real-people FOLDER`` sets
+    the variable; see :func:`coco_people_spec` for the folder).
+
+    Parameters
+    ----------
+    n : int, optional
+        A seeded random subset of ``n`` images (default: all).
+    seed : int
+        Seed of the subset.
+    progress : bool
+        Progress bar while the images are read.
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {COCO_ENV: str(sample_path("coco"))}):
+    ...     people = real_people()
+    >>> len(people), people.skeleton.name
+    (3, 'coco17')
+    >>> with mock.patch.dict(os.environ, {COCO_ENV: ""}):
+    ...     print(real_people())
+    None
+    """
+    folder = os.environ.get(COCO_ENV, "").strip()
+    if not folder:
+        return None
+    from kplearn.data import load_data
+
+    return load_data(coco_people_spec(folder), n=n, seed=seed, progress=progress)
 
 
 def interactive() -> bool:

@@ -588,7 +588,14 @@ GRADING_MATRIX = {
 }
 
 
-@pytest.mark.parametrize("name", [n for n in GRADING_MATRIX if n != "partial"])
+SLOW_CASES = ("loop", "stubborn_loop")  # each waits out a time limit
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n
+     for n in GRADING_MATRIX if n != "partial"],
+)  # fmt: skip
 def test_grading_matrix(name):
     total, statuses = GRADING_MATRIX[name]
     limits = LOOP_LIMITS if "loop" in name else LIMITS
@@ -614,6 +621,7 @@ def test_a_cell_rewriting_later_cells_cannot_fake_a_pass(tmp_path):
     assert "did not run to its end" in report.exercises["ex2"].message
 
 
+@pytest.mark.slow
 def test_the_notebook_time_limit_stops_a_loop():
     report = grade_submission(
         SUBMISSIONS / "loop.ipynb", TINY, cell_timeout=300, timeout=7, interrupt_grace=1,

@@ -333,6 +333,7 @@ ATTACKS = {
 }
 
 
+@pytest.mark.slow
 def test_attacks_on_the_grader(tmp_path):
     assignment = read_assignment(TINY)
     report_path = tmp_path / "out" / "report.json"

@@ -12,7 +12,7 @@ CI_LINES = [line.strip() for line in CI.splitlines()]
 
 def test_the_readme_has_one_install_and_one_test_command():
     assert readme.install_command() == 'pip install -e ".[dev]" "torch==2.13.0"'
-    assert readme.full_test_command() == "python -m pytest --nbval-lax --nbval-current-env tests notebooks"
+    assert readme.full_test_command() == "python -m pytest --doctest-modules --nbval-lax --nbval-current-env kplearn tests notebooks"
 
 
 def test_ci_runs_the_readme_install_command_verbatim():

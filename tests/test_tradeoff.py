@@ -56,20 +56,24 @@ def test_rows_hold_sizes_times_and_the_held_out_metric(faces):
     assert text.splitlines()[0].split()[0] == "model" and "fixed" in text
 
 
-def test_timing_is_at_one_thread_and_restores_the_thread_count(faces):
+def test_timing_is_at_one_thread_and_restores_the_thread_count(faces, monkeypatch):
+    import kplearn.train.tradeoff as tradeoff
+
     torch.set_num_threads(2)
     seen = []
+    timed = tradeoff.time_samples
 
+    def recording(call, runs, warmup):
+        def watched():
+            seen.append(torch.get_num_threads())
+            return call()
+
+        return timed(watched, runs, warmup)
+
+    monkeypatch.setattr(tradeoff, "time_samples", recording)
     net = build_model("regression", "faces68", preset="fast")
-    orig = net.forward
-
-    def forward(x):
-        seen.append(torch.get_num_threads())
-        return orig(x)
-
-    net.forward = forward
     cost_accuracy_table({"r": net}, faces[:2], runs=3, warmup=0)
-    assert set(seen) == {1}
+    assert seen == [1, 1, 1]
     assert torch.get_num_threads() == 2
     torch.set_num_threads(1)
 

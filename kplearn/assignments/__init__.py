@@ -58,8 +58,8 @@ traps do not see. Grade work you do not trust in a container per submission
 (nbgrader on JupyterHub with a container spawner, or ``docker run --network
 none --read-only`` per submission), see docs/nbgrader.md.
 
-Example
--------
+Examples
+--------
 >>> from kplearn.assignments import read_assignment, release, grade_submissions
 >>> release(["notebooks/04_measuring_accuracy.ipynb"], "build/student")  # doctest: +SKIP
 >>> grade_submissions(["build/student/04_measuring_accuracy.ipynb"])[0].total  # doctest: +SKIP

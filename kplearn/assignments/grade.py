@@ -62,6 +62,8 @@ from kplearn.assignments.markup import (
 )
 from kplearn.assignments.protected import Reference, capture_reference, plan_checks, run_checks
 from kplearn.assignments.release import METADATA_KEY
+from kplearn.assignments.signing import verify
+from kplearn.progress import progress_bar
 
 __all__ = [
     "STATUSES",
@@ -843,7 +845,6 @@ def grade_submissions(
 
     from kplearn.assignments import feedback
     from kplearn.assignments import gradebook as gradebook_mod
-    from kplearn.assignments.progress import Progress
     from kplearn.lessons import default_lesson_dir
 
     paths = [Path(p) for p in submissions]
@@ -889,7 +890,7 @@ def grade_submissions(
     cells: dict[int, list] = {}
     queue = list(range(len(paths)))
     running: dict[int, _Worker] = {}
-    bar = Progress(len(paths), desc="grading", enabled=progress, log=log)
+    bar = progress_bar(total=len(paths), desc="grading", unit="notebook", progress=progress)
 
     def finished(number: int, report: GradeReport, worker_cells) -> None:
         changed = sorted(set(snapshot.changed()) - seen_changes)
@@ -922,7 +923,8 @@ def grade_submissions(
                 Path(feedback_dir) / f"{_stem(paths[number], number)}.html",
                 report, cells.get(number, []),
             )
-        bar.update(paths[number].name)
+        bar.set_postfix_str(paths[number].name)
+        bar.update(1)
 
     try:
         while queue or running:
@@ -1038,8 +1040,6 @@ class _Worker:
 
     def poll(self, heartbeat_timeout: float):
         """``(report, cells)`` once the worker is done (or failed); None while it runs."""
-        from kplearn.assignments.worker import verify
-
         try:
             while True:
                 chunk = os.read(self.proc.stdout.fileno(), 1 << 20)

@@ -279,7 +279,13 @@ def register(subparsers) -> None:
     data = subparsers.add_parser(
         "data",
         help="list, show, count and export keypoint data",
-        description="Keypoint data named by a spec string: " + "; ".join(SPEC_KINDS),
+        description=(
+            "Keypoint data named by a spec string: " + "; ".join(SPEC_KINDS) + ".\n\n"
+            "examples:\n"
+            "  kplearn data list\n"
+            "  kplearn data stats synthetic-faces --json\n"
+            "  kplearn data download faces68"
+        ),
     )
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
@@ -294,7 +300,10 @@ def register(subparsers) -> None:
         help="the data spec forms, the keypoint layouts and the downloaded datasets",
         description=(
             "Print every data spec form with a one-line description, the layouts, and which "
-            "datasets `kplearn data download` has prepared and where."
+            "datasets 'kplearn data download' has prepared and where.\n\n"
+            "examples:\n"
+            "  kplearn data list\n"
+            "  kplearn data list --root data"
         ),
     )
     p.add_argument("--root", metavar="DIR", default=None, help=root_help)
@@ -306,7 +315,11 @@ def register(subparsers) -> None:
         description=(
             "Fetch every file of NAME, check its hash, and prepare the dataset folder "
             "ROOT/NAME. A run that stops resumes: files already there with the right hash "
-            "are not fetched again. Example: kplearn data download faces68 --root data"
+            "are not fetched again.\n\n"
+            "examples:\n"
+            "  kplearn data download faces68                 # into the per-user data folder\n"
+            "  kplearn data download faces68 --root data     # data/downloads/ and data/faces68/\n"
+            "  kplearn data download coco-val2017-person --base-url http://mirror.example/coco/"
         ),
     )
     p.add_argument(
@@ -340,7 +353,12 @@ def register(subparsers) -> None:
     p = sub.add_parser(
         "show",
         help="draw a grid of samples with their keypoints to an image file",
-        description="Draw the first samples of SPEC (a seeded subset for files) as a grid.",
+        description=(
+            "Draw the first samples of SPEC (a seeded subset for files) as a grid.\n\n"
+            "examples:\n"
+            "  kplearn data show synthetic-people --n 9 --out people.png\n"
+            "  kplearn data show faces68:data/faces68 --n 16 --seed 1"
+        ),
     )
     _add_data_args(p, 16, "number of samples to draw (default 16)")
     p.add_argument("--out", default="grid.png", help="image file to write (default grid.png)")
@@ -357,7 +375,10 @@ def register(subparsers) -> None:
         help="count images, instances and labelled/visible keypoints",
         description=(
             "Count images, instances (crowd included), labelled (v>0) and visible (v=2) keypoints, "
-            "per layout and per keypoint."
+            "per layout and per keypoint.\n\n"
+            "examples:\n"
+            "  kplearn data stats synthetic-faces\n"
+            "  kplearn data stats coco:ann.json:images --json"
         ),
     )
     _add_data_args(p, None, "count only a seeded subset of N samples (default: all)")
@@ -369,7 +390,10 @@ def register(subparsers) -> None:
         help="write images and annotations as COCO or faces68",
         description=(
             "coco: OUT/person_keypoints.json + OUT/images/*.png. "
-            "faces68: OUT/keypoints.csv + OUT/images/*.png (single 68-point faces only)."
+            "faces68: OUT/keypoints.csv + OUT/images/*.png (single 68-point faces only).\n\n"
+            "examples:\n"
+            "  kplearn data export synthetic-people --n 50 --format coco --out people/\n"
+            "  kplearn data export synthetic-faces --n 100 --format faces68 --out faces/"
         ),
     )
     _add_data_args(p, None, "export a seeded subset of N samples (synthetic: N to generate)")

@@ -1,14 +1,6 @@
 """``kplearn export``: a deep run's network as an ONNX file, for onnxruntime and other runtimes.
 
-Examples
---------
-    kplearn export runs/hm --format onnx                  # writes runs/hm/model.onnx
-    kplearn export runs/simcc --format onnx --out simcc.onnx
-    kplearn predict runs/hm face.png --runtime onnx --whole-image
-
-The graph holds the network only (input: normalised float32 RGB, batch axis
-dynamic); cropping, flip test and decoding are applied after it by kplearn, exactly
-as with torch (see ``kplearn.export``). Needs ``pip install 'kplearn[onnx]'``.
+The command's help text, with its examples, is :data:`DESCRIPTION`.
 """
 
 from __future__ import annotations
@@ -19,11 +11,24 @@ import sys
 
 __all__ = ["register"]
 
+DESCRIPTION = """\
+Export a deep run's network as an ONNX file, for onnxruntime and other runtimes.
+
+The graph holds the network only (input: normalised float32 RGB, batch axis
+dynamic); cropping, flip test and decoding are applied after it by kplearn, exactly
+as with torch (see the kplearn.export module). Needs pip install 'kplearn[onnx]'.
+
+examples:
+  kplearn export runs/hm --format onnx                  # writes runs/hm/model.onnx
+  kplearn export runs/simcc --format onnx --out simcc.onnx
+  kplearn predict runs/hm face.png --runtime onnx --whole-image
+"""
+
 
 def register(subparsers) -> None:
     """Add the ``export`` command."""
     p = subparsers.add_parser("export", help="export a deep run's network as ONNX",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("run", metavar="RUN_DIR", help="a deep run directory (kplearn train --out)")
     p.add_argument("--format", choices=("onnx",), default="onnx", help="export format (onnx)")
     p.add_argument("--out", default=None, metavar="MODEL.onnx",

@@ -42,7 +42,8 @@ def register(subparsers) -> None:
             "examples:\n"
             "  kplearn lessons run 01                          # lesson 1 into build/lessons/\n"
             "  kplearn lessons run --out build/lessons         # every lesson\n"
-            "  kplearn lessons run 06 --real /path/to/faces68  # lesson 6 on real faces"
+            "  kplearn lessons run 06 --real /path/to/faces68  # lesson 6 on real faces\n"
+            "  kplearn lessons run 04 --real-people ~/.cache/kplearn/coco-val2017-person"
         ),
     )
     p_run.add_argument(
@@ -53,6 +54,12 @@ def register(subparsers) -> None:
     )
     p_run.add_argument(
         "--real", metavar="PATH", help="a faces68 folder: run the real-data lessons on it"
+    )
+    p_run.add_argument(
+        "--real-people",
+        metavar="PATH",
+        help="a folder of people in COCO format (kplearn data download coco-val2017-person): "
+        "lessons 1, 4 and 8 run their people sections on it too",
     )
     p_run.add_argument(
         "--full", action="store_true", help="run with FAST = False (more data, longer training)"
@@ -131,6 +138,7 @@ def _run(args: argparse.Namespace) -> int:
                 args.out,
                 parameters=parameters,
                 real_data=args.real,
+                real_people=args.real_people,
                 timeout=args.timeout,
                 audience=args.audience,
                 on_cell=shown,

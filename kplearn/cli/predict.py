@@ -1,17 +1,6 @@
 """``kplearn predict``: keypoints on image files, with faces found in whole photographs.
 
-Examples
---------
-    kplearn predict runs/sdm photo.jpg --out preds.json --draw drawn/
-    kplearn predict runs/hm face1.png face2.jpg --out preds.json --whole-image
-    kplearn predict runs/people scene.jpg --out preds.json --boxes boxes.json
-
-A model trained on real face crops (its run records ``"face_crop"``) finds the
-faces itself with OpenCV's frontal-face detector, crops each as the model was
-trained, and predicts every face found (``"faces"`` in the JSON, each with its
-detector box, crop, score, keypoints and keypoint scores). Other models treat each
-image as the crop (``--whole-image``, the default for them), or crop the boxes of
-``--boxes``.
+The command's help text, with its examples, is :data:`DESCRIPTION`.
 """
 
 from __future__ import annotations
@@ -25,13 +14,28 @@ import numpy as np
 
 __all__ = ["register", "read_image", "draw_prediction", "predict_files"]
 
+DESCRIPTION = """\
+Predict keypoints on image files; a face model finds the faces of whole photographs.
+
+A model trained on real face crops (its run records "face_crop") finds the faces
+itself with OpenCV's frontal-face detector, crops each as the model was trained,
+and predicts every face found ("faces" in the JSON, each with its detector box,
+crop, score, keypoints and keypoint scores). Other models treat each image as the
+crop (--whole-image, the default for them), or crop the boxes of --boxes.
+
+examples:
+  kplearn predict runs/sdm photo.jpg --out preds.json --draw drawn/
+  kplearn predict runs/hm face1.png face2.jpg --out preds.json --whole-image
+  kplearn predict runs/people scene.jpg --out preds.json --boxes boxes.json
+"""
+
 
 def register(subparsers) -> None:
     """Add the ``predict`` command."""
     p = subparsers.add_parser("predict", help="predict keypoints on image files (faces found in photos)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("run", metavar="RUN_DIR")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("run", metavar="RUN_DIR", help="a run directory (kplearn train --out)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
     p.add_argument("--out", default=None, metavar="PREDS.json",
                    help="JSON file to write (default: print it)")  # fmt: skip
     mode = p.add_mutually_exclusive_group()
