@@ -721,3 +721,20 @@ def test_stub_check_catches_a_stub_that_does_not_raise():
             ),
             "demo",
         )
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (2, 3)])
+def test_values_cross_from_the_student_process_with_their_shape(shape):
+    # A scalar loss (a 0-d tensor) once came back as shape (1,) and failed an honest answer.
+    import numpy as np
+    import torch
+
+    from kplearn.assignments.protected import decode
+    from kplearn.assignments.student_process import encode
+
+    array = np.asarray(np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape) + 0.5)
+    for value in (array, torch.from_numpy(array.copy()), torch.from_numpy(array.copy()).T):
+        back = decode(encode(value))
+        assert type(back) is type(value)
+        assert tuple(back.shape) == tuple(value.shape)
+        np.testing.assert_array_equal(np.asarray(back), np.asarray(value))

@@ -10,6 +10,7 @@ and full for the others, which only the traps of the protected checks can achiev
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -23,28 +24,19 @@ from kplearn.assignments.protected import plan_checks
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-# Issue #15 section 5 is not done: these lessons still have exercises without hidden tests, or
-# checked in the kernel only. The marks are strict, so a lesson that gets them done fails here
-# until its entry is removed.
-WITHOUT_HIDDEN_TESTS = {"05_coordinate_regression", "06_heatmap_models", "07_classical_vs_deep",
-                        "08_beyond"}  # fmt: skip
-KERNEL_ONLY = {"05_coordinate_regression", "06_heatmap_models", "08_beyond"}
+# Lessons 5-8 train networks: grading them once per exercise takes 1-6 minutes each on 2 cores,
+# more than CI's time allows beside the rest of the suite. CI grades lessons 1-4; set this to grade all.
+ALL_LESSONS_ENV = "KPLEARN_TEST_ALL_GRADING"
 
 
-def _lessons(unfinished: set[str]) -> list:
-    mark = pytest.mark.xfail(strict=True, reason="issue #15 section 5: not done for this lesson")
-    return [pytest.param(p, id=p.stem, marks=mark) if p.stem in unfinished else pytest.param(p, id=p.stem)
-            for p in LESSONS]  # fmt: skip
-
-
-@pytest.mark.parametrize("lesson", _lessons(WITHOUT_HIDDEN_TESTS))
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_exercise_has_hidden_tests(lesson):
     a = read_assignment(lesson)
     missing = [t.grade_id for t in a.tests if not t.hidden]
     assert not missing, f"{lesson.stem}: no hidden tests for {missing}"
 
 
-@pytest.mark.parametrize("lesson", _lessons(KERNEL_ONLY))
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_exercise_is_checked_outside_the_kernel(lesson):
     plans = plan_checks(read_assignment(lesson))
     kernel_only = {gid: p.kernel_only for gid, p in plans.items() if p.kernel_only}
@@ -97,10 +89,10 @@ def with_reference_call(solution_source: str, call: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "lesson", [p for p in LESSONS if p.stem not in WITHOUT_HIDDEN_TESTS | KERNEL_ONLY], ids=lambda p: p.stem
-)  # fmt: skip
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_answering_with_the_reference_scores_zero(lesson, tmp_path):
+    if lesson.stem[:2] >= "05" and os.environ.get(ALL_LESSONS_ENV) != "1":
+        pytest.skip(f"lessons 5-8 take minutes to grade per exercise; set {ALL_LESSONS_ENV}=1")
     source = tmp_path / "source" / lesson.name
     source.parent.mkdir()
     shutil.copyfile(lesson, source)

@@ -80,7 +80,8 @@ def _array(array) -> dict:
 
     if array.dtype.kind not in _KINDS:
         raise TypeError(f"returned an array of dtype {array.dtype}, which the grader cannot transfer")
-    array = np.ascontiguousarray(array)
+    # Not np.ascontiguousarray: it turns a 0-d array (a scalar loss) into shape (1,).
+    array = np.require(array, requirements="C")
     return {
         "dtype": array.dtype.str,
         "shape": list(array.shape),

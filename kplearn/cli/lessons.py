@@ -58,8 +58,8 @@ def register(subparsers) -> None:
     p_run.add_argument(
         "--real-people",
         metavar="PATH",
-        help="a folder of people in COCO format (kplearn data download coco-val2017-person): "
-        "lessons 1, 4 and 8 run their people sections on it too",
+        help="a folder of people in COCO format (kplearn data download coco-val2017-person), "
+        "passed to the lessons as KPLEARN_COCO (read by kplearn.lessons.real_people)",
     )
     p_run.add_argument(
         "--full", action="store_true", help="run with FAST = False (more data, longer training)"
