@@ -135,30 +135,43 @@ def _fmt(v, scale=1.0, digits=2):
     return f"{v * scale:.{digits}f}"
 
 
+def _params(r: dict) -> str:
+    return "-" if r["params"] is None else f"{r['params'] / 1e6:.2f}M"
+
+
+# The table's columns after "model": (title, width, the cell of a row). Accuracy differs
+# between faces and people; the cost columns are the same.
+FACE_COLUMNS = [
+    ("NME %", 8, lambda r: _fmt(r["nme"], 100)),
+    ("fail %", 8, lambda r: _fmt(r["failure_rate"], 100, 1)),
+    ("PCK@0.1", 9, lambda r: _fmt(r["pck@0.1"], 1, 3)),
+    ("NME noflip", 11, lambda r: _fmt(r.get("no_flip", {}).get("nme"), 100)),
+]
+PEOPLE_COLUMNS = [
+    ("PCK@0.1", 9, lambda r: _fmt(r["pck@0.1"], 1, 3)),
+    ("PCK@0.05", 9, lambda r: _fmt(r["pck@0.05"], 1, 3)),
+    ("OKS AP", 8, lambda r: _fmt(r.get("ap"), 1, 3)),
+    ("AP noflip", 10, lambda r: _fmt(r.get("no_flip", {}).get("ap"), 1, 3)),
+]
+COST_COLUMNS = [
+    ("params", 10, _params),
+    ("net ms", 8, lambda r: _fmt(r["net_ms"], 1, 1)),
+    ("pred ms", 8, lambda r: _fmt(r["predict_ms"], 1, 1)),
+    ("epochs", 7, lambda r: r.get("epochs", "-")),
+]
+
+
 def print_table(result: dict) -> None:
     rows = result["rows"]
+    columns = (FACE_COLUMNS if result["faces"] else PEOPLE_COLUMNS) + COST_COLUMNS
     print()
+    head = f"{'model':<12}" + "".join(f"{title:>{width}}" for title, width, _ in columns)
+    print(head)
+    print("-" * len(head))
+    for name, r in rows.items():
+        print(f"{name:<12}" + "".join(f"{cell(r):>{width}}" for _, width, cell in columns))
     if result["faces"]:
-        head = f"{'model':<12}{'NME %':>8}{'fail %':>8}{'PCK@0.1':>9}{'NME noflip':>11}{'params':>10}{'net ms':>8}{'pred ms':>8}{'epochs':>7}"
-        print(head)
-        print("-" * len(head))
-        for name, r in rows.items():
-            nf = r.get("no_flip", {}).get("nme")
-            params = "-" if r["params"] is None else f"{r['params'] / 1e6:.2f}M"
-            print(f"{name:<12}{_fmt(r['nme'], 100):>8}{_fmt(r['failure_rate'], 100, 1):>8}"
-                  f"{_fmt(r['pck@0.1'], 1, 3):>9}{_fmt(nf, 100):>11}{params:>10}"
-                  f"{_fmt(r['net_ms'], 1, 1):>8}{_fmt(r['predict_ms'], 1, 1):>8}{r.get('epochs', '-'):>7}")  # fmt: skip
         _face_goals(rows)
-    else:
-        head = f"{'model':<12}{'PCK@0.1':>9}{'PCK@0.05':>9}{'OKS AP':>8}{'AP noflip':>10}{'params':>10}{'net ms':>8}{'pred ms':>8}{'epochs':>7}"
-        print(head)
-        print("-" * len(head))
-        for name, r in rows.items():
-            nf = r.get("no_flip", {}).get("ap")
-            params = "-" if r["params"] is None else f"{r['params'] / 1e6:.2f}M"
-            print(f"{name:<12}{_fmt(r['pck@0.1'], 1, 3):>9}{_fmt(r['pck@0.05'], 1, 3):>9}"
-                  f"{_fmt(r.get('ap'), 1, 3):>8}{_fmt(nf, 1, 3):>10}{params:>10}"
-                  f"{_fmt(r['net_ms'], 1, 1):>8}{_fmt(r['predict_ms'], 1, 1):>8}{r.get('epochs', '-'):>7}")  # fmt: skip
 
 
 def _face_goals(rows: dict) -> None:

@@ -28,6 +28,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _common import ResultTable, load_average  # noqa: E402
 
 from kplearn.data.synthetic import make_faces, make_people_scenes  # noqa: E402
 from kplearn.export import OnnxRuntimeNet, export_onnx  # noqa: E402
@@ -97,26 +98,21 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.models) - set(DEEP_MODELS))
     if unknown:
         ap.error(f"unknown models {unknown}; known: {sorted(DEEP_MODELS)}")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines = [
+    head = [
         f"# bench_export: ms per face, median (10th-90th percentile) of {args.repeats} calls, "
         f"{preset} presets, flip test {'off' if args.no_flip else 'on'}, torch {torch.__version__}, "
-        f"{os.cpu_count()} cores, load {load:.1f} at start",
+        f"{os.cpu_count()} cores, load {load_average():.1f} at start",
         f"{'model':<11s} {'input':>7s} {'thr':>3s} {'torch ms':>21s} {'onnxruntime ms':>21s} {'speed-up':>8s}",
     ]
-    print("\n".join(lines), flush=True)
+    table = ResultTable(head)
     with tempfile.TemporaryDirectory() as d:
         for name in args.models:
             for threads in args.threads:
                 r = bench_model(name, preset, threads, args.repeats, not args.no_flip, Path(d))
                 ratio = np.median(r["torch"]) / np.median(r["onnx"])
-                line = (f"{name:<11s} {r['input']:>7s} {threads:3d} {fmt(r['torch']):>21s} "
-                        f"{fmt(r['onnx']):>21s} {ratio:7.2f}x")  # fmt: skip
-                print(line, flush=True)
-                lines.append(line)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text("\n".join(lines) + "\n")
+                table.add(f"{name:<11s} {r['input']:>7s} {threads:3d} {fmt(r['torch']):>21s} "
+                          f"{fmt(r['onnx']):>21s} {ratio:7.2f}x")  # fmt: skip
+    table.save(args.out)
     return 0
 
 

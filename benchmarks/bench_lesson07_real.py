@@ -1,6 +1,6 @@
 """Lesson 7 at full size on the real faces: the classical-vs-deep table.
 
-Runs ``notebooks/07_classical_vs_deep.ipynb`` with ``FAST = False`` on a faces68
+Runs ``notebooks/07_classical_vs_deep.ipynb`` with ``QUICK = False`` on a faces68
 folder (as ``kplearn lessons run 07 --real PATH --full`` does), then prints what
 the lesson printed — the accuracy table, the size curve, the robustness
 numbers, the scorecard — and one closing line: the best deep and best classical
@@ -45,7 +45,7 @@ def printed_text(nb) -> str:
 
 
 def parameters_of(nb) -> str:
-    """The injected parameter cell's source (shows FAST and the data path of that run)."""
+    """The injected parameter cell's source (shows QUICK and the data path of that run)."""
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             return "".join(cell.source)
@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             print("no faces68 folder: set --faces68 or KPLEARN_FACES68", file=sys.stderr)
             return 2
         (lesson,) = select_lessons(find_lessons(REPO / "notebooks"), ["07"])
-        run = run_lesson(lesson, args.out, parameters={"FAST": False}, real_data=root, timeout=args.timeout)
+        run = run_lesson(lesson, args.out, parameters={"QUICK": False}, real_data=root, timeout=args.timeout)
         notebook = run.notebook
-        print(f"lesson 7, FAST = False, on {root}: {run.seconds / 60:.1f} min on {os.cpu_count()} CPUs\n")
+        print(f"lesson 7, QUICK = False, on {root}: {run.seconds / 60:.1f} min on {os.cpu_count()} CPUs\n")
     else:
         notebook = args.executed
     nb = nbformat.read(notebook, as_version=4)
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
     text = printed_text(nb)
     print(text)
-    if "FAST = False" not in parameters:
-        print("warning: this notebook was not run with FAST = False", file=sys.stderr)
+    if "QUICK = False" not in parameters:
+        print("warning: this notebook was not run with QUICK = False", file=sys.stderr)
     verdict = re.search(r"best deep \((\S+), NME ([\d.]+)\) vs best classical \((\S+), NME ([\d.]+)\)", text)
     if verdict is None:
         print("the lesson printed no best-deep / best-classical line", file=sys.stderr)

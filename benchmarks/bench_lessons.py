@@ -1,7 +1,7 @@
 """Wall time of each lesson notebook on this machine, against the course's time limits.
 
 Every lesson found by :func:`kplearn.lessons.find_lessons` is executed headless
-in a fresh kernel with its own defaults (``FAST = True``, synthetic data) by
+in a fresh kernel with its own defaults (``QUICK = True``, synthetic data) by
 :func:`kplearn.lessons.run_lesson`. The script prints each lesson's seconds and
 figure count, the total, and whether each lesson stays within 3 minutes and
 all of them together within 15 minutes; it exits with status 1 when a limit is
@@ -24,7 +24,7 @@ import tempfile
 
 from kplearn.lessons import find_lessons, run_lesson, select_lessons
 
-LESSON_LIMIT_S = 180.0  # each lesson, FAST mode
+LESSON_LIMIT_S = 180.0  # each lesson, QUICK mode
 TOTAL_LIMIT_S = 900.0  # all eight lessons together
 
 

@@ -28,12 +28,12 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning on a busy machine
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _common import ResultTable, load_average  # noqa: E402
 
 from kplearn.models import DEEP_MODELS, build_model, default_settings  # noqa: E402
 from kplearn.train import fit  # noqa: E402
@@ -100,17 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown models {unknown}; known: {sorted(DEEP_MODELS)}")
     data = load_faces(args.n, args.faces68)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     head = [
         f"# bench_train_speed: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__}, {args.threads} threads, load {load:.1f} at start, "
+        f"torch {torch.__version__}, {args.threads} threads, load {load_average():.1f} at start, "
         f"bf16 native: {bf16_supported('cpu')}",
         f"# {args.n} {'faces68' if args.faces68 else 'synthetic'} faces, {args.seconds:g} s per cell, "
         "best presets, model batch size and augmentation, no validation",
         f"{'model':<11s} {'part':<11s} {'img/s':>7s} {'steady':>7s} {'vs base':>8s} {'steps':>6s}",
     ]
-    print("\n".join(head), flush=True)
-    lines = list(head)
+    table = ResultTable(head)
     crops_by_size: dict = {}
     for name in args.models:
         net = build_model(name, "faces68", kind="faces")
@@ -137,11 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 line = (f"{name:<11s} {part:<11s} {r['img_s']:7.1f} {r['steady']:7.1f} {rel:>8s} "
                         f"{r['steps']:6d}{note}  [{time.perf_counter() - t0:.0f} s]")  # fmt: skip
-            print(line, flush=True)
-            lines.append(line)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text("\n".join(lines) + "\n")
+            table.add(line)
+    table.save(args.out)
     return 0
 
 

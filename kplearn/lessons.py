@@ -258,7 +258,7 @@ def run_lesson(
     out_dir : path
         Created if needed.
     parameters : dict, optional
-        Values that override the lesson's ``parameters`` cell (e.g. ``{"FAST": False}``).
+        Values that override the lesson's ``parameters`` cell (e.g. ``{"QUICK": False}``).
     real_data : path, optional
         A faces68 folder, passed to the kernel as ``KPLEARN_FACES68``.
     real_people : path, optional

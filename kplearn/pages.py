@@ -16,14 +16,8 @@ executed notebooks there into pages that work with no network:
 
 Examples
 --------
->>> import nbformat
->>> nb = nbformat.v4.new_notebook()
->>> nb.cells = [
-...     nbformat.v4.new_code_cell(
-...         "def double(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"
-...     ),
-...     nbformat.v4.new_code_cell("# Test ex1 (2 points)\\nassert double(2) == 4"),
-... ]
+>>> from kplearn.assignments.markup import example_notebook
+>>> nb = example_notebook()  # a solution cell and its test cell
 >>> print(page_notebook(nb, audience="instructor").cells[0].source)
 def double(x):
     return 2 * x
@@ -60,10 +54,6 @@ _MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 _LESSON_FILE = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 _PLUMBING_LINE = re.compile(
     r"^[ \t]*#+[ \t]*(NBVAL_[A-Z_]+|(BEGIN|END)[ \t]+(SOLUTION|HIDDEN[ \t]+TESTS))[ \t]*$"
-)
-_HIDDEN_REGION = re.compile(
-    r"^[ \t]*###[ \t]*BEGIN[ \t]+HIDDEN[ \t]+TESTS[ \t]*\n.*?^[ \t]*###[ \t]*END[ \t]+HIDDEN[ \t]+TESTS[ \t]*(\n|$)",
-    re.MULTILINE | re.DOTALL,
 )
 
 # The lab template without its CDN loaders, with a navigation bar and the

@@ -462,7 +462,7 @@ def test_release_writes_nothing_when_one_notebook_is_wrong(tmp_path):
 def test_graded_notebook_puts_tests_back_and_never_uses_instructor_solutions():
     a = read_assignment(TINY)
     submission = nbformat.read(SUBMISSIONS / "deleted_test.ipynb", as_version=4)
-    submission.cells[1].source = "FAST = False\nSEED = 123"
+    submission.cells[1].source = "QUICK = False\nSEED = 123"
     plan = build_graded_notebook(submission, a, token="t0k3n")
     sources = [cell.source for cell in plan.nb.cells]
     # The student's cells in order (9 after deleting ex2's test), two tests put back.
@@ -477,7 +477,7 @@ def test_graded_notebook_puts_tests_back_and_never_uses_instructor_solutions():
         assert sources[i].startswith(full) and "t0k3n" in sources[i]
     # The gutted ex3_mine cell still runs, as an ordinary cell.
     assert '# My test\nprint("ex3 ok")' in sources
-    assert sources[1] == "FAST = True\nSEED = 0"  # parameters reset to the lesson's
+    assert sources[1] == "QUICK = True\nSEED = 0"  # parameters reset to the lesson's
     _, solutions, _ = marked_lines("\n".join(c.source for c in a.nb.cells))
     instructor_solution_lines = {line.strip() for region in solutions for line in region}
     for source in sources:
@@ -492,12 +492,12 @@ def test_graded_notebook_drops_injected_parameters_and_applies_the_graders():
     a = read_assignment(TINY)
     submission = tiny()
     submission.cells.insert(
-        2, new_code_cell("FAST = False", metadata={"tags": ["injected-parameters"]})
+        2, new_code_cell("QUICK = False", metadata={"tags": ["injected-parameters"]})
     )
     plan = build_graded_notebook(submission, a, parameters={"SEED": 3})
     sources = [cell.source for cell in plan.nb.cells]
-    assert "FAST = False" not in sources
-    assert sources[1] == "FAST = True\nSEED = 0"
+    assert "QUICK = False" not in sources
+    assert sources[1] == "QUICK = True\nSEED = 0"
     assert sources[2].endswith("SEED = 3")
     assert len(sources) == len(tiny().cells) + 1
     assert any("cell 3 holds injected parameters" in w for w in plan.warnings)
@@ -507,7 +507,7 @@ def test_graded_notebook_with_every_cell_deleted_still_has_every_test():
     a = read_assignment(TINY)
     plan = build_graded_notebook(new_notebook(), a, token="x")
     assert list(plan.tests.values()) == ["ex1", "ex2", "ex3"]
-    assert plan.nb.cells[0].source == "FAST = True\nSEED = 0"
+    assert plan.nb.cells[0].source == "QUICK = True\nSEED = 0"
 
 
 def test_find_source(tmp_path):

@@ -206,15 +206,9 @@ L4 = {
 }
 
 
-@pytest.mark.slow
-def test_lesson4_cheats_score_nothing(tmp_path):
-    source = _copy_lesson(tmp_path, 4)
-    check(grade_matrix(tmp_path, source, L4), L4)
-
-
-# --- lesson 3: HOG + SVM (2, 2, 3 points) -------------------------------------------------
+# --- lesson 3: HOG + SVM (2, 2, 3, 3 points) ----------------------------------------------
 L3 = {
-    # (b) the reference data replaced on ex1, (a) on ex3.
+    # (b) the reference data replaced on ex1, (a) on ex3 and ex4.
     "l3_data_and_reference": (
         {
             "ex1": """
@@ -224,35 +218,31 @@ L3 = {
                     return np.asarray(keypoint, float) + rng.uniform(0, 1, (n, 2))
             """,
             "ex3": "def my_similarity(source, target):\n    return similarity_transform(source, target)",
+            "ex4": "def fit_descent_step(features, updates, alpha):\n    return ridge_fit(features, updates, alpha)",
         },
         None,
-        {"ex1": 0, "ex2": 2, "ex3": 0},
+        {"ex1": 0, "ex2": 2, "ex3": 0, "ex4": 0},
     ),
     # (c) on ex2.
     "l3_instructor_read": (
         {"ex2": READ_INSTRUCTOR.format(pattern="03_*.ipynb", name="peak_in_window")},
         None,
-        {"ex1": 2, "ex2": 0, "ex3": 3},
+        {"ex1": 2, "ex2": 0, "ex3": 3, "ex4": 3},
     ),
     # (d) on ex1, (e) on ex2.
     "l3_metadata_and_fake_ok": (
         {"ex1": "stub", "ex2": 'def peak_in_window(score, lo, hi):\n    return tuple(lo)\n\nprint("ex2 ok")'},
         edit_test_cell("ex1"),
-        {"ex1": 0, "ex2": 0, "ex3": 3},
+        {"ex1": 0, "ex2": 0, "ex3": 3, "ex4": 3},
     ),
+    # The sentinel forged from ex3's cell on (rewrites ex3's and ex4's tests).
     "l3_sentinel_forged": (
         {"ex3": TRANSFORMER.format(stub="def my_similarity(source, target):\n    return np.eye(2), np.zeros(2)")},
         None,
-        {"ex1": 2, "ex2": 2, "ex3": 0},
+        {"ex1": 2, "ex2": 2, "ex3": 0, "ex4": 0},
     ),
-    "l3_honest_pasted_test": ({}, paste_test_copy("ex2"), {"ex1": 2, "ex2": 2, "ex3": 3}),
+    "l3_honest_pasted_test": ({}, paste_test_copy("ex2"), {"ex1": 2, "ex2": 2, "ex3": 3, "ex4": 3}),
 }
-
-
-@pytest.mark.slow
-def test_lesson3_cheats_score_nothing(tmp_path):
-    source = _copy_lesson(tmp_path, 3)
-    check(grade_matrix(tmp_path, source, L3), L3)
 
 
 # --- lesson 6: heatmap models (3, 3, 2 points) --------------------------------------------
@@ -296,9 +286,13 @@ L6 = {
 
 
 @pytest.mark.slow
-def test_lesson6_cheats_score_nothing(tmp_path):
-    source = _copy_lesson(tmp_path, 6)
-    check(grade_matrix(tmp_path, source, L6), L6)
+@pytest.mark.parametrize(
+    "number, matrix", [(4, L4), (3, L3), (6, L6)], ids=["lesson4", "lesson3", "lesson6"]
+)
+def test_lesson_cheats_score_nothing(tmp_path, number, matrix):
+    """Each lesson's submissions, graded in one batch, score exactly the hand-worked points."""
+    source = _copy_lesson(tmp_path, number)
+    check(grade_matrix(tmp_path, source, matrix), matrix)
 
 
 # --- attacks on the grader itself (tiny fixture, one batch) --------------------------------

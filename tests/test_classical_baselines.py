@@ -131,6 +131,18 @@ def test_saved_files_have_no_pickle_and_config_says_classical(tmp_path):
     assert isinstance(load_classical(tmp_path), MeanShape)
 
 
+def test_learnt_arrays_are_what_save_stores(ridge, tmp_path):
+    arrays = ridge.learnt_arrays()
+    assert set(arrays) == {"weights", "bias"} and arrays["weights"].size > 0
+    ridge.save(tmp_path)
+    with np.load(tmp_path / "weights.npz", allow_pickle=False) as npz:
+        assert set(npz.files) == set(arrays)
+        for name, array in arrays.items():
+            np.testing.assert_array_equal(npz[name], array)
+    with pytest.raises(ValueError, match="not fitted"):
+        MeanShape().learnt_arrays()
+
+
 def test_load_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json"):
         load_classical(tmp_path / "missing")

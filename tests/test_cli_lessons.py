@@ -12,7 +12,7 @@ def _lesson(folder, name="01_demo.ipynb"):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Demo lesson"),
-        nbformat.v4.new_code_cell("FAST = True\nSEED = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("QUICK = True\nSEED = 0", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_markdown_cell("## 1. Counting\n\nProse."),
         nbformat.v4.new_code_cell("x = 1"),
         nbformat.v4.new_markdown_cell("## 2. Plotting"),

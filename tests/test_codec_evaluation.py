@@ -34,6 +34,20 @@ def test_decoding_errors_msra_targets_are_quantised():
     assert shifted["argmax"].mean() > err["argmax"].mean() + 0.5
 
 
+def test_decoding_errors_signed_offsets():
+    kwargs = dict(n=300, stride=4, sigma=2.0, encoding="msra", seed=3)
+    err = decoding_errors(**kwargs)
+    off = decoding_errors(**kwargs, signed=True)
+    for method, values in off.items():
+        assert values.shape == (300, 2)
+        np.testing.assert_allclose(np.linalg.norm(values, axis=-1), err[method])
+    # Matched conventions: the rounding error averages out; mismatched: every point moves by
+    # (s - 1) / 2 input pixels per axis (x = s x' for msra, x = s x' + (s - 1) / 2 unbiased).
+    assert np.abs(off["argmax"].mean(axis=0)).max() < 0.25
+    shifted = decoding_errors(**kwargs, decode_encoding="unbiased", signed=True)
+    np.testing.assert_allclose(shifted["argmax"] - off["argmax"], 1.5, atol=1e-9)
+
+
 def test_decoding_errors_noise_hurts_softargmax_most():
     err = decoding_errors(200, sigma=2.0, noise=0.05, seed=2)
     assert err["softargmax"].mean() > err["dark"].mean()

@@ -588,15 +588,8 @@ def test_simcc_bad_input():
 # ------------------------------------------------------------------------ benchmark
 
 
-def test_benchmark_quick_smoke(capsys):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_codecs.py"
-    spec = importlib.util.spec_from_file_location("bench_codecs", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.main(["--quick"])
+def test_benchmark_quick_smoke(capsys, load_benchmark):
+    load_benchmark("bench_codecs").main(["--quick"])
     out = capsys.readouterr().out
     assert "unbiased   dark" in out and "maps/s" in out
 

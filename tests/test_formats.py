@@ -309,12 +309,21 @@ def test_mpii16_flip_pairs_swap_left_and_right():
 
 
 # --- malformed input --------------------------------------------------------------------------
-def _coco(tmp_path, mutate):
-    data = copy.deepcopy(json.loads(COCO_JSON.read_text()))
-    mutate(data)
-    path = tmp_path / "bad_coco.json"
-    path.write_text(json.dumps(data))
-    return path
+def _mutated_json(source: Path, name: str):
+    """A maker of malformed files: ``source`` loaded, changed by ``mutate``, written as ``name``."""
+
+    def make(tmp_path: Path, mutate) -> Path:
+        data = copy.deepcopy(json.loads(source.read_text()))
+        mutate(data)
+        path = tmp_path / name
+        path.write_text(json.dumps(data))
+        return path
+
+    return make
+
+
+_coco = _mutated_json(COCO_JSON, "bad_coco.json")
+_mpii = _mutated_json(MPII_JSON, "bad_mpii.json")
 
 
 def _set(obj, key, value):
@@ -394,15 +403,6 @@ COCO_CASES = [
         "category #0 (id=1): skeleton edge [0, 18] is not a pair of 1-based keypoint indices 1..17",
     ),
 ]
-
-
-@pytest.mark.parametrize(
-    "mutate, message", [c[1:] for c in COCO_CASES], ids=[c[0] for c in COCO_CASES]
-)
-def test_coco_malformed(tmp_path, mutate, message):
-    path = _coco(tmp_path, mutate)
-    with pytest.raises(KplearnFormatError, match=re.escape(f"{path}: {message}")):
-        read_coco(path)
 
 
 def test_coco_not_json(tmp_path):
@@ -486,19 +486,18 @@ CSV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("rows, message", [c[1:] for c in CSV_CASES], ids=[c[0] for c in CSV_CASES])
-def test_faces68_csv_malformed(tmp_path, rows, message):
-    path = _csv(tmp_path, rows)
-    with pytest.raises(KplearnFormatError, match=re.escape(f"{path}: {message}")):
-        read_faces68_csv(path)
-
-
 def test_faces68_csv_without_header(tmp_path):
     path = _csv(tmp_path, [_GOOD_ROW], header=_GOOD_ROW)
     with pytest.raises(
         KplearnFormatError, match=re.escape(f"{path}: line 1: expected a header row")
     ):
         read_faces68_csv(path)
+
+
+def _pts(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.pts"
+    path.write_text(text)
+    return path
 
 
 PTS_CASES = [
@@ -522,28 +521,12 @@ PTS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, message", [c[1:] for c in PTS_CASES], ids=[c[0] for c in PTS_CASES])
-def test_pts_malformed(tmp_path, text, message):
-    path = tmp_path / "bad.pts"
-    path.write_text(text)
-    with pytest.raises(KplearnFormatError, match=re.escape(f"{path}: {message}")):
-        read_pts(path)
-
-
 def test_pts_dir_missing_image(tmp_path):
     write_pts(tmp_path / "lonely.pts", np.zeros((68, 2)))
     with pytest.raises(
         KplearnFormatError, match=r"lonely\.pts: no image lonely\.png/\.jpg beside it"
     ):
         read_pts_dir(tmp_path, progress=False)
-
-
-def _mpii(tmp_path, mutate):
-    records = copy.deepcopy(json.loads(MPII_JSON.read_text()))
-    mutate(records)
-    path = tmp_path / "bad_mpii.json"
-    path.write_text(json.dumps(records))
-    return path
 
 
 MPII_CASES = [
@@ -590,13 +573,28 @@ MPII_CASES = [
 ]
 
 
+# One test for every reader's table: (format, file maker, reader, cases of (id, change, message)).
+MALFORMED = [
+    ("coco", _coco, read_coco, COCO_CASES),
+    ("faces68_csv", _csv, read_faces68_csv, CSV_CASES),
+    ("pts", _pts, read_pts, PTS_CASES),
+    ("mpii", _mpii, read_mpii_json, MPII_CASES),
+]
+
+
 @pytest.mark.parametrize(
-    "mutate, message", [c[1:] for c in MPII_CASES], ids=[c[0] for c in MPII_CASES]
+    "make, read, change, message",
+    [
+        pytest.param(make, read, change, message, id=f"{fmt}-{name}")
+        for fmt, make, read, cases in MALFORMED
+        for name, change, message in cases
+    ],
 )
-def test_mpii_malformed(tmp_path, mutate, message):
-    path = _mpii(tmp_path, mutate)
+def test_malformed_names_file_and_place(tmp_path, make, read, change, message):
+    """Each malformed file raises a ``KplearnFormatError`` starting with its path, then the place."""
+    path = make(tmp_path, change)
     with pytest.raises(KplearnFormatError, match=re.escape(f"{path}: {message}")):
-        read_mpii_json(path)
+        read(path)
 
 
 def test_mpii_top_level_must_be_list(tmp_path):

@@ -15,6 +15,7 @@ from kplearn.classical.hog_svm import (
     dense_hog,
     hog_at_points,
     hog_cells,
+    mean_shift_targets,
     platt_scaling,
     refine_peak,
     response_maps,
@@ -114,6 +115,36 @@ def test_refine_peak_recovers_parabola_vertex():
     assert refine_peak(score, iy, ix) == pytest.approx((3.8, 5.3))
 
 
+def test_mean_shift_targets_is_the_kernel_weighted_mean_in_the_window():
+    grid = HogGrid(40)
+    rng = np.random.default_rng(4)
+    maps = rng.random((3, grid.size, grid.size))
+    maps[2] = 0.0  # no evidence: the point stays
+    points = np.array([[20.0, 18.0], [3.0, 35.0], [10.0, 10.0]])
+    lo = np.array([[0, 0], [2, 10], [0, 0]])
+    hi = np.array([[grid.size - 1] * 2, [6, grid.size - 1], [grid.size - 1] * 2])
+    sigma = 3.0
+    targets, mass = mean_shift_targets(maps, grid, points, sigma, lo, hi)
+    c = grid.centres()
+    for k in range(2):  # brute force over the window positions within 2 sigma (in grid steps)
+        gi = grid.index_of(points[k : k + 1])[0]
+        half = int(np.ceil(2 * sigma / grid.stride))
+        gx = np.unique(np.clip(np.arange(gi[0] - half, gi[0] + half + 1), lo[k, 0], hi[k, 0]))
+        gy = np.unique(np.clip(np.arange(gi[1] - half, gi[1] + half + 1), lo[k, 1], hi[k, 1]))
+        if k == 0:  # away from the window's edges no position repeats
+            yy, xx = np.meshgrid(c[gy], c[gx], indexing="ij")
+            w = maps[k][np.ix_(gy, gx)] * np.exp(-((xx - points[k, 0]) ** 2 + (yy - points[k, 1]) ** 2)
+                                                 / (2 * sigma**2))
+            np.testing.assert_allclose(targets[k], [(w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()])
+            assert mass[k] == pytest.approx(w.sum())
+        assert c[gx].min() <= targets[k, 0] <= c[gx].max() and c[gy].min() <= targets[k, 1] <= c[gy].max()
+    np.testing.assert_array_equal(targets[2], points[2])
+    assert mass[2] == 0.0
+    with pytest.raises(ValueError, match="sigma"):
+        mean_shift_targets(maps, grid, points, 0.0)
+    with pytest.raises(ValueError, match="expected"):
+        mean_shift_targets(maps, grid, points[:2], 1.0)
+
 def test_platt_scaling_matches_logistic_regression():
     from sklearn.linear_model import LogisticRegression
 
@@ -203,6 +234,20 @@ def test_explain_is_consistent_with_predict(trained, faces):
                                atol=1e-9)
     assert info["maps"].min() >= 0 and info["maps"].max() <= 1
 
+
+def test_mean_shift_step_is_the_fit_of_one_kernel_width(trained, faces):
+    """fit_shape is the robust start, then mean_shift_step repeated per kernel width."""
+    from kplearn.classical.localiser import work_frames
+
+    _, test = faces
+    maps = trained.probability_maps(work_frames(test[:1], trained.work_size)[0][0])
+    fitted, stages = trained.fit_shape(maps, return_stages=True)
+    x = stages[1]
+    for rho, variance in zip(trained.fit_radii, trained.fit_variances, strict=True):
+        for _ in range(trained.fit_iters):
+            x, targets, weights = trained.mean_shift_step(maps, x, rho, variance)
+    np.testing.assert_allclose(x, fitted, atol=1e-9)
+    assert targets.shape == (68, 2) and weights.shape == (68,) and np.all(weights > 0)
 
 def test_save_load_round_trip_without_pickle(trained, faces, tmp_path):
     import json

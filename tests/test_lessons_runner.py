@@ -10,11 +10,11 @@ def _write_lesson(folder, name="01_demo.ipynb"):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Demo lesson\n\nProse first."),
-        nbformat.v4.new_code_cell("FAST = True\nSEED = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("QUICK = True\nSEED = 0", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "import os, json\n"
             "import matplotlib.pyplot as plt\n"
-            "print(json.dumps({'fast': FAST, 'seed': SEED, 'real': os.environ.get('KPLEARN_FACES68')}))\n"
+            "print(json.dumps({'quick': QUICK, 'seed': SEED, 'real': os.environ.get('KPLEARN_FACES68')}))\n"
             "fig, ax = plt.subplots()\nax.plot([0, 1])\nax.set_title('t')\nplt.show()"
         ),
     ]
@@ -52,13 +52,13 @@ def test_run_lesson_injects_parameters_and_writes_html(tmp_path):
     (faces / "keypoints.csv").write_text("")
     (lesson,) = find_lessons(tmp_path)
     result = run_lesson(
-        lesson, tmp_path / "out", parameters={"FAST": False, "SEED": 7}, real_data=faces
+        lesson, tmp_path / "out", parameters={"QUICK": False, "SEED": 7}, real_data=faces
     )
     assert result.figures == 1
     assert result.html.read_text().lower().startswith("<!doctype html>")
     executed = nbformat.read(result.notebook, as_version=4)
     printed = json.loads(executed.cells[-1].outputs[0]["text"])
-    assert printed == {"fast": False, "seed": 7, "real": str(faces.resolve())}
+    assert printed == {"quick": False, "seed": 7, "real": str(faces.resolve())}
     with pytest.raises(FileNotFoundError, match="not a faces68 folder"):
         run_lesson(lesson, tmp_path / "out", real_data=tmp_path)
 
@@ -71,7 +71,7 @@ def test_strip_outputs_keeps_only_checked_cells():
     checked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
     plain = nbformat.v4.new_code_cell("print(2)", execution_count=4)
     plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
-    injected = nbformat.v4.new_code_cell("FAST = False", metadata={"tags": ["injected-parameters"]})
+    injected = nbformat.v4.new_code_cell("QUICK = False", metadata={"tags": ["injected-parameters"]})
     tagged = nbformat.v4.new_code_cell(
         "x", execution_count=5, metadata={"tags": ["nbval-check-output"]}
     )

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from kplearn.codecs import encode_heatmaps
+from kplearn.codecs.paf import limb_agreement
 from kplearn.models import (
     DEEP_MODELS,
     build_model,
@@ -201,6 +202,33 @@ def test_paf_targets_are_unit_vectors_along_limbs():
     u = np.array([8.0, 30.0]) / np.hypot(8, 30)
     np.testing.assert_allclose(fx[on], u[0], atol=1e-6)
     np.testing.assert_allclose(fy[on], u[1], atol=1e-6)
+
+
+def test_limb_agreement_scores_direction_samples_and_map_edges():
+    along_x = np.stack([np.ones((16, 16)), np.zeros((16, 16))])
+    np.testing.assert_allclose(limb_agreement(along_x, (2.0, 5.0), (12.0, 5.0)), 1.0)
+    np.testing.assert_allclose(limb_agreement(along_x, (12.0, 5.0), (2.0, 5.0)), -1.0)
+    np.testing.assert_allclose(limb_agreement(along_x, (5.0, 2.0), (5.0, 12.0)), 0.0, atol=1e-12)
+    np.testing.assert_allclose(limb_agreement(along_x, (2.0, 2.0), (10.0, 10.0)), np.sqrt(0.5))
+    # A zero-length segment has no direction, so no agreement.
+    np.testing.assert_array_equal(limb_agreement(along_x, (4.0, 4.0), (4.0, 4.0)), 0.0)
+    right = along_x.copy()
+    right[:, :, :8] = 0.0  # the field only on columns 8-15
+    # Samples at x = -8 ... 7: clipped to column 0, never wrapped round to the right half.
+    np.testing.assert_array_equal(limb_agreement(right, (-8.0, 3.0), (7.0, 3.0), samples=16), 0.0)
+    np.testing.assert_array_equal(limb_agreement(right, (10.0, 3.0), (25.0, 3.0), samples=16), 1.0)
+    # Nearest pixel: x = 2, 2.78, 3.56, ... 9 read columns 2, 3, 4, 4, 5, 6, 7, 7, 8, 9.
+    left = along_x - right
+    assert limb_agreement(left, (2.0, 3.0), (9.0, 3.0), samples=2).tolist() == [1.0, 0.0]
+    assert limb_agreement(left, (2.0, 3.0), (9.0, 3.0)).mean() == pytest.approx(0.8)
+    # Broadcast: every start against every end.
+    starts = np.array([[2.0, 5.0], [12.0, 5.0]])
+    ends = np.array([[12.0, 5.0], [2.0, 5.0], [5.0, 5.0]])
+    assert limb_agreement(along_x, starts[:, None], ends[None], samples=4).shape == (2, 3, 4)
+    with pytest.raises(ValueError, match="field"):
+        limb_agreement(np.ones((3, 4, 4)), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match="samples"):
+        limb_agreement(along_x, (0, 0), (1, 1), samples=0)
 
 
 def test_group_people_recovers_each_person_from_true_maps():

@@ -30,7 +30,7 @@ def test_lesson_follows_the_policy(lesson):
             assert "image/png" not in output.get("data", {}), "checked cells should print text, not figures"
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one cell tagged 'parameters'"
-    for name in ("FAST", "SEED"):
+    for name in ("QUICK", "SEED"):
         assert f"{name} =" in params[0].source
     tests = [c for c in code if "grade_id" in c.metadata.get("kplearn", {})]
     solutions = [c for c in code if "### BEGIN SOLUTION" in c.source]

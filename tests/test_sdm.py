@@ -31,6 +31,22 @@ def test_ridge_fit_matches_scikit_learn(n, d):
     np.testing.assert_allclose(b, ref.intercept_, atol=1e-10)
 
 
+def test_ridge_fit_intercept_is_free_and_penalty_is_relative_to_the_features():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 6)) + 50.0  # a large offset: a penalised intercept would show
+    y = rng.normal(size=(40, 2))
+    w, b = ridge_fit(x, y, alpha=1e9)
+    assert w.shape == (6, 2) and b.shape == (2,)
+    np.testing.assert_allclose(w, 0.0, atol=1e-8)
+    np.testing.assert_allclose(b, y.mean(0), atol=1e-6)  # the mean, not shrunk towards zero
+    w1, b1 = ridge_fit(x, y, alpha=2.0)
+    w10, b10 = ridge_fit(10.0 * x, y, alpha=2.0)  # features in other units: the same predictions
+    np.testing.assert_allclose(x @ w1 + b1, 10.0 * x @ w10 + b10, atol=1e-10)
+    with pytest.raises(ValueError, match="alpha"):
+        ridge_fit(x, y, 0.0)
+    with pytest.raises(ValueError, match="expected"):
+        ridge_fit(x, y[:, 0], 1.0)
+
 def test_select_ridge_prefers_strong_penalty_on_noise_and_weak_on_signal():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 30))

@@ -153,22 +153,14 @@ def test_faces_neutral_pose_matches_template(monkeypatch):
 
     original = faces_mod._identity
 
+    # Neutral: every shape scale factor 1, every shape offset 0.
+    scales = ("face_width", "jaw_length", "eye_size", "eye_open", "nose_length", "nose_width",
+              "mouth_width", "lip_thickness")  # fmt: skip
+    offsets = ("chin", "eye_spacing", "brow_height", "mouth_shift")
+
     def neutral(seed, index):
         ident = original(seed, index)
-        ident.update(
-            face_width=1.0,
-            jaw_length=1.0,
-            chin=0.0,
-            eye_spacing=0.0,
-            eye_size=1.0,
-            eye_open=1.0,
-            brow_height=0.0,
-            nose_length=1.0,
-            nose_width=1.0,
-            mouth_width=1.0,
-            mouth_shift=0.0,
-            lip_thickness=1.0,
-        )
+        ident.update(dict.fromkeys(scales, 1.0), **dict.fromkeys(offsets, 0.0))
         return ident
 
     monkeypatch.setattr(faces_mod, "_identity", neutral)
@@ -613,15 +605,8 @@ def test_empty_datasets():
     assert make_homography_pairs(0) == []
 
 
-def test_benchmark_quick_runs(capsys):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_synthetic.py"
-    spec = importlib.util.spec_from_file_location("bench_synthetic", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.main(["--quick"])
+def test_benchmark_quick_runs(capsys, load_benchmark):
+    load_benchmark("bench_synthetic").main(["--quick"])
     out = capsys.readouterr().out
     for name in ("faces", "people", "people_scenes", "shapes", "homography_pairs"):
         assert name in out

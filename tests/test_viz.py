@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,18 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 
+from kplearn import viz  # noqa: E402
 from kplearn.data.datasets import KeypointDataset, Sample  # noqa: E402
 from kplearn.skeletons import get_skeleton  # noqa: E402
-from kplearn.viz import (  # noqa: E402
-    draw_keypoints,
-    keypoint_colors,
-    overlay_heatmaps,
-    plot_bar_table,
-    plot_heatmap_channels,
-    plot_pck_curves,
-    show_dataset,
-    show_grid,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -57,11 +50,22 @@ def expected_edges(kp, skeleton, show_hidden=True):
     return sum(bool(drawn[a] and drawn[b]) for a, b in skeleton.edges)
 
 
+@pytest.mark.parametrize("module", ["classical", "interest", "keypoints", "tradeoff", "training"])
+def test_package_exports_every_public_drawing(module):
+    # Notebooks import from the package: each submodule's public names must be listed in
+    # kplearn.viz.__all__ and be the very same objects there.
+    sub = importlib.import_module(f"kplearn.viz.{module}")
+    assert len(set(viz.__all__)) == len(viz.__all__)
+    for name in sub.__all__:
+        assert name in viz.__all__, name
+        assert getattr(viz, name) is getattr(sub, name), name
+
+
 def test_draw_keypoints_draws_visible_hidden_and_edges():
     sk = get_skeleton("coco17")
     kp = coco_pose()
     img = np.zeros((80, 60, 3), np.uint8)
-    ax = draw_keypoints(img, kp, sk)
+    ax = viz.draw_keypoints(img, kp, sk)
     assert n_points(ax, "keypoints-visible") == 12
     assert n_points(ax, "keypoints-hidden") == 3
     np.testing.assert_allclose(
@@ -80,7 +84,7 @@ def test_draw_keypoints_draws_visible_hidden_and_edges():
     assert ax.get_xlim() == (-0.5, 59.5) and ax.get_ylim() == (79.5, -0.5)
     assert ax.get_legend() is None
 
-    ax2 = draw_keypoints(img, kp, sk, show_hidden=False, title="no hidden")
+    ax2 = viz.draw_keypoints(img, kp, sk, show_hidden=False, title="no hidden")
     assert n_points(ax2, "keypoints-hidden") == 0
     assert len(collection(ax2, "skeleton-edges").get_segments()) == expected_edges(kp, sk, False)
     assert ax2.get_title() == "no hidden"
@@ -91,7 +95,7 @@ def test_draw_keypoints_multi_instance_predictions_and_grey_image():
     kp = np.stack([coco_pose(0), coco_pose(1)])
     pred = np.nan_to_num(kp[..., :2]) + 1.5
     fig, ax = plt.subplots()
-    out = draw_keypoints(
+    out = viz.draw_keypoints(
         np.zeros((80, 60), np.uint8), kp, sk, ax=ax, predictions=pred, color_by="instance"
     )
     assert out is ax
@@ -103,22 +107,22 @@ def test_draw_keypoints_multi_instance_predictions_and_grey_image():
     # predictions with a third column: only points with a positive score are drawn
     pred3 = np.concatenate([pred, np.ones(pred.shape[:2] + (1,))], axis=2)
     pred3[0, :5, 2] = 0
-    ax3 = draw_keypoints(np.zeros((80, 60), np.uint8), kp, sk, predictions=pred3)
+    ax3 = viz.draw_keypoints(np.zeros((80, 60), np.uint8), kp, sk, predictions=pred3)
     assert n_points(ax3, "predictions") == 29
 
 
 def test_colours_by_part_and_side():
     coco = get_skeleton("coco17")
-    part = keypoint_colors(coco, "part")
+    part = viz.keypoint_colors(coco, "part")
     assert part.shape == (17, 4)
     assert np.all(part[0] == part[4]) and not np.all(part[0] == part[5])  # head vs arm
-    side = keypoint_colors(coco, "side")
+    side = viz.keypoint_colors(coco, "side")
     le, re, lw = coco.index("left_eye"), coco.index("right_eye"), coco.index("left_wrist")
     assert np.all(side[le] == side[lw]) and not np.all(side[le] == side[re])
-    f68 = keypoint_colors("faces68", "part")
+    f68 = viz.keypoint_colors("faces68", "part")
     assert len({tuple(c) for c in f68}) == 9  # nine face parts
     with pytest.raises(ValueError, match="color_by"):
-        keypoint_colors(coco, "no-such-colour")
+        viz.keypoint_colors(coco, "no-such-colour")
 
 
 def test_show_grid_and_show_dataset():
@@ -129,19 +133,19 @@ def test_show_grid_and_show_dataset():
         np.column_stack([rng.uniform(2, 20, 5), rng.uniform(2, 17, 5), np.full(5, 2.0)])
         for _ in range(5)
     ]
-    fig = show_grid(images, kps, sk, ncols=3, titles=list("abcde"))
+    fig = viz.show_grid(images, kps, sk, ncols=3, titles=list("abcde"))
     assert len(fig.axes) == 6
     assert [ax.get_title() for ax in fig.axes[:5]] == list("abcde")
     assert not fig.axes[5].axison
     assert fig.get_suptitle()
     assert sum(n_points(ax, "keypoints-visible") for ax in fig.axes) == 25
-    fig2 = show_grid(np.stack(images[:2]), np.stack(kps[:2]), sk, predictions=np.stack(kps[:2]))
+    fig2 = viz.show_grid(np.stack(images[:2]), np.stack(kps[:2]), sk, predictions=np.stack(kps[:2]))
     assert len(fig2.axes) == 2 and "prediction" in fig2.get_suptitle()
     assert np.allclose(fig2.get_size_inches(), (5.2, 3.0))
 
     data = KeypointDataset([Sample(im, k[None], name=f"img{i}") for i, (im, k) in enumerate(zip(images, kps, strict=True))],
                            sk, "toy")  # fmt: skip
-    fig3 = show_dataset(data, n=4, ncols=2)
+    fig3 = viz.show_dataset(data, n=4, ncols=2)
     assert [ax.get_title() for ax in fig3.axes] == ["img0", "img1", "img2", "img3"]
     assert "toy" in fig3.get_suptitle()
 
@@ -151,7 +155,7 @@ def test_overlay_heatmaps_places_heatmap_pixels_on_image_pixels():
     hm = np.zeros((2, 16, 12))
     hm[0, 5, 7] = 1.0
     hm[1, 10, 2] = 0.5
-    ax = overlay_heatmaps(img, hm, keypoints=np.array([[29.5, 21.5, 2]]), alpha=0.4)
+    ax = viz.overlay_heatmaps(img, hm, keypoints=np.array([[29.5, 21.5, 2]]), alpha=0.4)
     layer = [im for im in ax.get_images() if im.get_gid() == "heatmap-overlay"][0]
     # stride 4: heatmap pixel j covers image [4j - 0.5, 4j + 3.5], so the extent is the image's
     assert tuple(layer.get_extent()) == (-0.5, 47.5, 63.5, -0.5)
@@ -160,7 +164,7 @@ def test_overlay_heatmaps_places_heatmap_pixels_on_image_pixels():
     assert layer.get_alpha() == 0.4
     assert n_points(ax, "keypoints-visible") == 1
     assert "stride 4" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
-    ax2 = overlay_heatmaps(img, hm, channels=[1], title="channel 1")
+    ax2 = viz.overlay_heatmaps(img, hm, channels=[1], title="channel 1")
     layer2 = [im for im in ax2.get_images() if im.get_gid() == "heatmap-overlay"][0]
     assert layer2.get_array()[10, 2] == 1.0  # normalised to its own max
     assert ax2.get_title() == "channel 1"
@@ -169,26 +173,28 @@ def test_overlay_heatmaps_places_heatmap_pixels_on_image_pixels():
 def test_overlay_with_skeleton_and_torch_heatmaps():
     torch = pytest.importorskip("torch")
     kp = np.array([[5, 5, 2], [15, 5, 2], [10, 10, 1], [6, 15, 2], [14, 15, 0]], float)
-    ax = overlay_heatmaps(np.zeros((20, 20), np.uint8), torch.zeros(5, 5, 5), kp, skeleton="faces5")
+    ax = viz.overlay_heatmaps(
+        np.zeros((20, 20), np.uint8), torch.zeros(5, 5, 5), kp, skeleton="faces5"
+    )
     assert n_points(ax, "keypoints-visible") == 3 and n_points(ax, "keypoints-hidden") == 1
 
 
 def test_plot_heatmap_channels():
     hm = np.random.default_rng(0).random((5, 8, 8))
-    fig = plot_heatmap_channels(hm, "faces5", ncols=3)
+    fig = viz.plot_heatmap_channels(hm, "faces5", ncols=3)
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == list(get_skeleton("faces5").keypoint_names)
     assert fig.get_suptitle()
-    fig2 = plot_heatmap_channels(hm, channels=[4, 1], image=np.zeros((32, 32, 3), np.uint8))
+    fig2 = viz.plot_heatmap_channels(hm, channels=[4, 1], image=np.zeros((32, 32, 3), np.uint8))
     assert [ax.get_title() for ax in fig2.axes if ax.get_title()] == ["keypoint 4", "keypoint 1"]
     with pytest.raises(ValueError, match="layout"):
-        plot_heatmap_channels(hm, "coco17")
+        viz.plot_heatmap_channels(hm, "coco17")
 
 
 def test_plot_pck_curves_plots_the_given_values():
     t = np.linspace(0, 0.5, 11)
     curves = {"a": (t, t), "b": (t, np.sqrt(t), 0.42)}
-    fig = plot_pck_curves(curves, title="faces", xlabel="threshold (NME)")
+    fig = viz.plot_pck_curves(curves, title="faces", xlabel="threshold (NME)")
     ax = fig.axes[0]
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["a", "b (AUC 0.420)"]
@@ -196,12 +202,12 @@ def test_plot_pck_curves_plots_the_given_values():
     np.testing.assert_allclose(lines[1].get_ydata(), np.sqrt(t))
     assert ax.get_title() == "faces" and ax.get_xlabel() == "threshold (NME)" and ax.get_ylabel()
     assert ax.get_ylim()[1] == pytest.approx(1.02)
-    assert plot_pck_curves({"pct": (t, 100 * t)}).axes[0].get_ylim()[1] == pytest.approx(102)
+    assert viz.plot_pck_curves({"pct": (t, 100 * t)}).axes[0].get_ylim()[1] == pytest.approx(102)
 
 
 def test_plot_bar_table_bars_equal_values():
     table = {"mean-shape": {"nme": 0.12, "pck": 0.4}, "cnn": {"nme": 0.05}}
-    fig = plot_bar_table(table, title="faces", lower_is_better=["nme"])
+    fig = viz.plot_bar_table(table, title="faces", lower_is_better=["nme"])
     assert fig.get_suptitle() == "faces"
     nme_ax, pck_ax = fig.axes
     assert nme_ax.get_title() == "nme" and "lower" in nme_ax.get_ylabel()
@@ -217,35 +223,37 @@ def test_bad_inputs():
     kp = np.array([[5, 5, 2], [15, 5, 2], [10, 10, 2], [6, 15, 2], [14, 15, 2]], float)
     img = np.zeros((20, 20, 3), np.uint8)
     with pytest.raises(ValueError, match="uint8"):
-        draw_keypoints(img.astype(np.float32), kp, sk)
+        viz.draw_keypoints(img.astype(np.float32), kp, sk)
     with pytest.raises(ValueError, match="H×W"):
-        draw_keypoints(np.zeros((20, 20, 4), np.uint8), kp, sk)
+        viz.draw_keypoints(np.zeros((20, 20, 4), np.uint8), kp, sk)
     with pytest.raises(ValueError, match="layout 'faces5'"):
-        draw_keypoints(img, kp[:4], sk)
+        viz.draw_keypoints(img, kp[:4], sk)
     bad = kp.copy()
     bad[2, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        draw_keypoints(img, bad, sk)
+        viz.draw_keypoints(img, bad, sk)
     bad[2, 2] = 0
-    draw_keypoints(img, bad, sk)  # unlabelled NaN is fine
+    viz.draw_keypoints(img, bad, sk)  # unlabelled NaN is fine
     with pytest.raises(ValueError, match="visibility"):
-        draw_keypoints(img, np.column_stack([kp[:, :2], np.full(5, 3.0)]), sk)
+        viz.draw_keypoints(img, np.column_stack([kp[:, :2], np.full(5, 3.0)]), sk)
     with pytest.raises(ValueError, match="predictions"):
-        draw_keypoints(img, kp, sk, predictions=kp[:3])
+        viz.draw_keypoints(img, kp, sk, predictions=kp[:3])
     with pytest.raises(ValueError, match="entries"):
-        show_grid([img, img], [kp], sk)
+        viz.show_grid([img, img], [kp], sk)
     with pytest.raises(ValueError, match="no images"):
-        show_grid([], [], sk)
+        viz.show_grid([], [], sk)
     with pytest.raises(ValueError, match="NaN"):
-        overlay_heatmaps(img, np.full((5, 4, 4), np.nan))
+        viz.overlay_heatmaps(img, np.full((5, 4, 4), np.nan))
     with pytest.raises(ValueError, match="shape"):
-        overlay_heatmaps(img, np.zeros((1, 2, 3, 4)))
+        viz.overlay_heatmaps(img, np.zeros((1, 2, 3, 4)))
     with pytest.raises(ValueError, match="no curves"):
-        plot_pck_curves({})
+        viz.plot_pck_curves({})
     with pytest.raises(ValueError, match="thresholds"):
-        plot_pck_curves({"a": ([0, 0.1], [0.5])})
+        viz.plot_pck_curves({"a": ([0, 0.1], [0.5])})
     with pytest.raises(ValueError, match="increase"):
-        plot_pck_curves({"a": ([0.1, 0.0], [0.5, 0.6])})
+        viz.plot_pck_curves({"a": ([0.1, 0.0], [0.5, 0.6])})
     with pytest.raises(ValueError, match="empty"):
-        plot_bar_table({})
-    assert isinstance(collection(draw_keypoints(img, kp, sk), "keypoints-visible"), PathCollection)
+        viz.plot_bar_table({})
+    assert isinstance(
+        collection(viz.draw_keypoints(img, kp, sk), "keypoints-visible"), PathCollection
+    )

@@ -901,11 +901,7 @@ def grade_submissions(
                 "a private copy; reinstall before the next run): " + ", ".join(changed[:5])
             )
         for src, data in source_bytes.items():
-            try:
-                same = src.read_bytes() == data
-            except OSError:
-                same = False
-            if not same:
+            if not isolation.holds(src, data):
                 src.write_bytes(data)
                 report.warnings.append(f"the instructor notebook {src.name} changed; restored")
         reports[number] = report
@@ -1005,7 +1001,6 @@ class _Worker:
     ):
         import pickle
         import subprocess
-        import sys
 
         key = secrets.token_hex(16)
         token = secrets.token_hex(16)
@@ -1024,12 +1019,9 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(
             [str(private_lib), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kplearn.assignments.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+        proc = isolation.start_helper(
+            "kplearn.assignments.worker",
             stderr=subprocess.DEVNULL,
-            start_new_session=True,
             env=env,
             cwd=str(private_lib.parent),
         )

@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,8 @@ from pathlib import Path
 __all__ = [
     "TOKEN_VARIABLE",
     "LibrarySnapshot",
+    "holds",
+    "start_helper",
     "make_scratch",
     "scrubbed_env",
     "limit_process",
@@ -111,16 +114,37 @@ class LibrarySnapshot:
         changes nothing of this batch's grading; the report names the files so
         that the instructor can reinstall before the next run.
         """
-        changed = []
-        for name, data in self.files.items():
-            path = self.root / name
-            try:
-                same = path.read_bytes() == data
-            except OSError:
-                same = False
-            if not same:
-                changed.append(name)
-        return changed
+        return [name for name, data in self.files.items() if not holds(self.root / name, data)]
+
+
+def holds(path: str | Path, data: bytes) -> bool:
+    """Whether the file ``path`` holds exactly ``data`` (a missing or unreadable one does not).
+
+    Examples
+    --------
+    >>> holds("/nonexistent/file", b"")
+    False
+    """
+    try:
+        return Path(path).read_bytes() == data
+    except OSError:
+        return False
+
+
+def start_helper(module: str, **popen) -> subprocess.Popen:
+    """Start one of the grader's helper processes, ``python -m module``, in a new session.
+
+    The grading worker and the protected checker start this way. Its stdin and
+    stdout are pipes (the caller sends the job on stdin and reads the replies);
+    ``popen`` (``stderr``, ``env``, ``cwd``) goes to :class:`subprocess.Popen`.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", module],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+        **popen,
+    )
 
 
 def make_scratch(base: str | Path, snapshot: LibrarySnapshot | None = None) -> Path:

@@ -63,6 +63,8 @@ __all__ = [
     "stub_line",
     "student_source",
     "test_source",
+    "EXAMPLE_SOURCES",
+    "example_notebook",
 ]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
@@ -518,22 +520,49 @@ test_source.__test__ = False  # not a pytest test function
 
 
 def _check_released_cells_compile(assignment: Assignment) -> None:
-    for solution in assignment.solutions:
-        where = _where(assignment.name, solution.index)
-        source = assignment.nb.cells[solution.index].source
-        for text, what in ((source, "instructor"), (student_source(source, solution), "student")):
+    # Solution cells first, then test cells, each with the function that releases it.
+    released = [(cell, student_source) for cell in assignment.solutions]
+    released += [(cell, test_source) for cell in assignment.tests]
+    for cell, release in released:
+        where = _where(assignment.name, cell.index)
+        source = assignment.nb.cells[cell.index].source
+        for text, what in ((source, "instructor"), (release(source, cell), "student")):
             try:
                 compile_cell(text, where)
             except SyntaxError as err:
                 raise MarkupError(f"{err} (in the {what} version)") from None
-    for test in assignment.tests:
-        where = _where(assignment.name, test.index)
-        source = assignment.nb.cells[test.index].source
-        for text, what in ((source, "instructor"), (test_source(source, test), "student")):
-            try:
-                compile_cell(text, where)
-            except SyntaxError as err:
-                raise MarkupError(f"{err} (in the {what} version)") from None
+
+
+#: Cell sources of the one-exercise instructor notebook of the documentation's
+#: examples: a solution cell and its test cell (2 points).
+EXAMPLE_SOURCES = (
+    "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+    "# Test ex1 (2 points)\nassert double(2) == 4",
+)
+
+
+def example_notebook(*sources: str):
+    """A new nbformat v4 notebook of code cells with ``sources`` (default :data:`EXAMPLE_SOURCES`).
+
+    The examples of :mod:`kplearn.assignments` and :mod:`kplearn.pages` build
+    their instructor notebook with it.
+
+    Examples
+    --------
+    >>> nb = example_notebook()
+    >>> print(nb.cells[0].source)
+    def double(x):
+        ### BEGIN SOLUTION
+        return 2 * x
+        ### END SOLUTION
+    >>> [cell.source for cell in example_notebook("x = 1").cells]
+    ['x = 1']
+    """
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources or EXAMPLE_SOURCES]
+    return nb
 
 
 def read_assignment(path: str | Path) -> Assignment:

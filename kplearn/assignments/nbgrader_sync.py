@@ -18,15 +18,8 @@ course's ``source/<assignment>/`` folder (docs/nbgrader.md).
 
 Examples
 --------
->>> import nbformat
->>> from kplearn.assignments.markup import parse_assignment
->>> nb = nbformat.v4.new_notebook()
->>> nb.cells = [
-...     nbformat.v4.new_code_cell(
-...         "def double(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"
-...     ),
-...     nbformat.v4.new_code_cell("# Test ex1 (2 points)\\nassert double(2) == 4"),
-... ]
+>>> from kplearn.assignments.markup import example_notebook, parse_assignment
+>>> nb = example_notebook()  # a solution cell and its test cell "# Test ex1 (2 points)"
 >>> check_nbgrader(nb, name="demo")[0]
 'demo, cell 1: nbgrader metadata missing (kplearn marks it a solution of ex1)'
 >>> sync_nbgrader(nb, name="demo")

@@ -40,16 +40,12 @@ course's tests can insist that none of its exercises is left in that state.
 
 Examples
 --------
->>> import nbformat
->>> from kplearn.assignments.markup import parse_assignment
->>> nb = nbformat.v4.new_notebook()
->>> nb.cells = [
-...     nbformat.v4.new_code_cell("import numpy as np\\ndata = np.arange(4.0)"),
-...     nbformat.v4.new_code_cell(
-...         "def total(x):\\n    ### BEGIN SOLUTION\\n    return float(np.sum(x))\\n    ### END SOLUTION"
-...     ),
-...     nbformat.v4.new_code_cell("# Test ex1 (1 point)\\nassert total(data) == np.sum(data)"),
-... ]
+>>> from kplearn.assignments.markup import example_notebook, parse_assignment
+>>> nb = example_notebook(
+...     "import numpy as np\\ndata = np.arange(4.0)",
+...     "def total(x):\\n    ### BEGIN SOLUTION\\n    return float(np.sum(x))\\n    ### END SOLUTION",
+...     "# Test ex1 (1 point)\\nassert total(data) == np.sum(data)",
+... )
 >>> plan = plan_checks(parse_assignment(nb, name="demo"))["ex1"]
 >>> plan.student_names, plan.reads, plan.kernel_only
 (('total',), ('data', 'np'), '')
@@ -401,6 +397,17 @@ def _send(fd: int, payload: bytes) -> None:
         data = data[os.write(fd, data) :]
 
 
+def _read_chunk(fd: int, deadline: float, size: int) -> bytes | None:
+    """Up to ``size`` bytes from ``fd`` once it has some; None on EOF or when ``deadline`` passes."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+        if ready:
+            return os.read(fd, size) or None
+
+
 def _receive(fd: int, deadline: float, limit: int = 300 * 1024 * 1024) -> bytes | None:
     """One length-prefixed message from ``fd``; None on EOF or when ``deadline`` passes."""
     buffer = b""
@@ -408,14 +415,8 @@ def _receive(fd: int, deadline: float, limit: int = 300 * 1024 * 1024) -> bytes 
     size = None
     while True:
         while len(buffer) < need:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
-            if not ready:
-                continue
-            chunk = os.read(fd, min(need - len(buffer), 1 << 20))
-            if not chunk:
+            chunk = _read_chunk(fd, deadline, min(need - len(buffer), 1 << 20))
+            if chunk is None:
                 return None
             buffer += chunk
         if size is None:
@@ -750,15 +751,9 @@ def run_checks(
             "start_timeout": float(start_timeout),
         },
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kplearn.assignments.protected"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
     from kplearn.assignments import isolation
 
+    proc = isolation.start_helper("kplearn.assignments.protected", stderr=subprocess.PIPE)
     try:
         proc.stdin.write(pickle.dumps(job))
         proc.stdin.close()
@@ -820,14 +815,8 @@ def _readline(stream, deadline: float) -> str | None:
     fd = stream.fileno()
     buffer = _BUFFERS.pop(fd, b"")
     while b"\n" not in buffer:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
+        chunk = _read_chunk(fd, deadline, 1 << 20)
+        if chunk is None:
             return None
         buffer += chunk
         if len(buffer) > 64 * 1024 * 1024:

@@ -17,15 +17,8 @@ Student notebooks import nothing from the grading tool.
 
 Examples
 --------
->>> import nbformat
->>> from kplearn.assignments.markup import parse_assignment
->>> nb = nbformat.v4.new_notebook()
->>> nb.cells = [
-...     nbformat.v4.new_code_cell(
-...         "def double(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"
-...     ),
-...     nbformat.v4.new_code_cell("# Test ex1 (2 points)\\nassert double(2) == 4"),
-... ]
+>>> from kplearn.assignments.markup import example_notebook, parse_assignment
+>>> nb = example_notebook()  # a solution cell and its test cell "# Test ex1 (2 points)"
 >>> student = release_notebook(parse_assignment(nb, name="demo"))
 >>> print(student.cells[0].source)
 def double(x):

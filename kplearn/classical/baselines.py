@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kplearn.classical.hog_svm import dense_hog
-from kplearn.classical.localiser import ClassicalLocaliser, Deadline, mirror_training_set
+from kplearn.classical.localiser import ClassicalLocaliser, Deadline
 from kplearn.classical.sdm import group_holdout, ridge_fit, select_ridge
 
 __all__ = ["MeanShape", "HogRidge"]
@@ -98,13 +98,7 @@ class HogRidge(ClassicalLocaliser):
         return dense_hog(work, self.cell, self.orientations).ravel().astype(np.float32)
 
     def _fit(self, works, kp_work, groups, deadline: Deadline, rng, progress) -> None:
-        full = (kp_work[..., 2] > 0).all(1)
-        if full.sum() < 4:
-            raise ValueError("hog-ridge: needs at least four training images with every keypoint labelled")
-        works, target, groups = works[full], kp_work[full, :, :2], np.asarray(groups)[full]
-        if self.flip:
-            works, target, groups, dx = mirror_training_set(works, target, groups, self.skeleton.flip_index)
-            self.train_info["label_offset_px"] = round(dx, 4)
+        works, target, groups = self._regression_set(works, kp_work, groups, 4, self.flip)
         x = np.stack([self.features(w) for w in works]).astype(np.float64)
         y = target.reshape(len(target), -1)
         held = group_holdout(groups, self.holdout, rng)

@@ -19,6 +19,26 @@ Repeatability
     ``repeatability = pairs / min(n1, n2)``, in ``[0, 1]``.
     (SuperPoint's variant, which counts points of both images with *any* neighbour within
     ``ε`` and divides by ``n1 + n2``, gives similar but not identical numbers.)
+Region repeatability
+    The repeatability above asks only whether a point comes back *near* where it should;
+    it ignores the scale a detector reports, so under a zoom it still counts a detector
+    whose one fixed-size window now covers a different piece of the scene. Mikolajczyk et al. (2005) compare *regions*
+    instead: a detection counts as repeated when the overlap error
+    ``1 - area(A ∩ B) / area(A ∪ B)`` between its region mapped by ``H`` and a region
+    detected in image 2 is below 40 %. Here every region is the disc of diameter
+    ``scale`` (:class:`~kplearn.classical.interest.Keypoints`; the detectors in kplearn
+    are not affine-covariant, so discs, not ellipses). A disc of radius ``r`` at ``x``
+    is mapped to the disc of radius ``r·sqrt(|det J_H(x)|)`` at ``H x``, where
+    ``det J_H(x) = det(H) / w³`` (``w`` the third coordinate of ``H [x, 1]``) is the
+    local area scale of the warp: exact for similarities (zooms, turns, shifts), the
+    equal-area disc of the true ellipse otherwise. Pairs are assigned one-to-one as for
+    the repeatability, lowest overlap error first, and divided by ``min(n1, n2)`` of the
+    same shared points. Two concentric discs with radius ratio ``z`` have overlap error
+    ``1 - 1/z²``, so a detector whose scale does not follow a zoom ``z >= sqrt(1/0.6)
+    ≈ 1.29`` repeats nothing. (The paper also rescales each pair so that the reference
+    region has a 30 px radius before measuring the overlap; that is not done here, so a
+    point's position tolerance grows with its own scale: about 0.39 ``r`` for two equal
+    discs.)
 Matching score
     Of the descriptor matches (one-to-one, e.g. ratio test + mutual check), those between
     two shared points with ``|H x_i - y_j| <= ε`` are *correct*;
@@ -68,6 +88,11 @@ __all__ = [
     "repeated_pairs",
     "repeatability_counts",
     "repeatability",
+    "disc_overlap_error",
+    "homography_area_scale",
+    "region_pairs",
+    "region_repeatability_counts",
+    "region_repeatability",
     "correct_matches",
     "matching_score",
     "corner_error",
@@ -171,23 +196,36 @@ def shared_masks(xy1, xy2, H, size1, size2=None) -> tuple[np.ndarray, np.ndarray
     return mask1, mask2
 
 
+def _candidates(points1: np.ndarray, points2: np.ndarray, max_distance: float) -> np.ndarray:
+    """All index pairs ``(i, j)`` closer than ``max_distance``, with their distance ``v``."""
+    return cKDTree(points1).sparse_distance_matrix(
+        cKDTree(points2), max_distance=max_distance, output_type="ndarray"
+    )
+
+
+def _greedy_one_to_one(
+    i: np.ndarray, j: np.ndarray, cost: np.ndarray, n1: int, n2: int
+) -> np.ndarray:
+    """One-to-one pairs among candidates ``(i, j)``, lowest ``cost`` first (ties: lower
+    ``i``, then lower ``j``); returned sorted by ``i``."""
+    order = np.lexsort((j, i, cost))
+    used1 = np.zeros(n1, dtype=bool)
+    used2 = np.zeros(n2, dtype=bool)
+    pairs = []
+    for a, b in zip(i[order], j[order], strict=True):
+        if not used1[a] and not used2[b]:
+            used1[a] = used2[b] = True
+            pairs.append((a, b))
+    pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return pairs[np.argsort(pairs[:, 0], kind="stable")]
+
+
 def _greedy_pairs(points1: np.ndarray, points2: np.ndarray, eps: float) -> np.ndarray:
     """One-to-one pairs within ``eps``, closest first (ties: lower index of 1, then of 2)."""
     if len(points1) == 0 or len(points2) == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    candidates = cKDTree(points1).sparse_distance_matrix(
-        cKDTree(points2), max_distance=eps, output_type="ndarray"
-    )
-    order = np.lexsort((candidates["j"], candidates["i"], candidates["v"]))
-    used1 = np.zeros(len(points1), dtype=bool)
-    used2 = np.zeros(len(points2), dtype=bool)
-    pairs = []
-    for i, j in zip(candidates["i"][order], candidates["j"][order], strict=True):
-        if not used1[i] and not used2[j]:
-            used1[i] = used2[j] = True
-            pairs.append((i, j))
-    pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    return pairs[np.argsort(pairs[:, 0], kind="stable")]
+    c = _candidates(points1, points2, eps)
+    return _greedy_one_to_one(c["i"], c["j"], c["v"], len(points1), len(points2))
 
 
 def repeated_pairs(xy1, xy2, H, size1, size2=None, eps: float = 3.0) -> np.ndarray:
@@ -248,7 +286,188 @@ def repeatability(xy1, xy2, H, size1, size2=None, eps: float = 3.0) -> float:
     0.5
     """
     n_repeated, n1, n2 = repeatability_counts(xy1, xy2, H, size1, size2, eps)
-    return float("nan") if min(n1, n2) == 0 else n_repeated / min(n1, n2)
+    return _per_shared(n_repeated, min(n1, n2))
+
+
+def disc_overlap_error(centre1, radius1, centre2, radius2) -> np.ndarray:
+    """Overlap error ``1 - area(A ∩ B) / area(A ∪ B)`` of discs ``A`` and ``B`` (broadcasts).
+
+    Parameters
+    ----------
+    centre1, centre2 : array_like (..., 2)
+        Disc centres.
+    radius1, radius2 : array_like (...)
+        Radii, ``> 0``.
+
+    Returns
+    -------
+    ndarray
+        In ``[0, 1]``: 0 for identical discs, 1 for disjoint ones; ``1 - (r / R)²`` for
+        concentric discs of radii ``r <= R``.
+
+    Examples
+    --------
+    >>> float(disc_overlap_error([0.0, 0.0], 2.0, [0.0, 0.0], 4.0))  # concentric: 1 - 1/4
+    0.75
+    >>> round(float(disc_overlap_error([0.0, 0.0], 4.0, [1.0, 0.0], 4.0)), 5)
+    0.27399
+    """
+    c1, c2 = np.asarray(centre1, dtype=np.float64), np.asarray(centre2, dtype=np.float64)
+    r1, r2 = np.broadcast_arrays(np.asarray(radius1, np.float64), np.asarray(radius2, np.float64))
+    if not ((r1 > 0).all() and (r2 > 0).all()):
+        raise ValueError("disc radii must be > 0")
+    d = np.linalg.norm(c1 - c2, axis=-1)
+    d, r1, r2 = np.broadcast_arrays(d, r1, r2)
+    small, large = np.minimum(r1, r2), np.maximum(r1, r2)
+    inter = np.where(d <= large - small, np.pi * small**2, 0.0)  # one disc inside the other
+    lens = (d > large - small) & (d < r1 + r2)  # the boundaries cross: a lens
+    if lens.any():
+        dl, a, b = d[lens], r1[lens], r2[lens]
+        cos_a = np.clip((dl**2 + a**2 - b**2) / (2 * dl * a), -1.0, 1.0)
+        cos_b = np.clip((dl**2 + b**2 - a**2) / (2 * dl * b), -1.0, 1.0)
+        kite = (-dl + a + b) * (dl + a - b) * (dl - a + b) * (dl + a + b)
+        inter = inter.copy()
+        inter[lens] = (a**2 * np.arccos(cos_a) + b**2 * np.arccos(cos_b)
+                       - 0.5 * np.sqrt(np.maximum(kite, 0.0)))  # fmt: skip
+    union = np.pi * (r1**2 + r2**2) - inter
+    return 1.0 - inter / union
+
+
+def homography_area_scale(H, points) -> np.ndarray:
+    """Local area scale ``|det J_H(x)| = |det H| / |w|³`` of a homography at ``points``.
+
+    ``w`` is the third coordinate of ``H [x, y, 1]ᵀ``; the result does not depend on the
+    scaling of ``H``. A disc of radius ``r`` at ``x`` maps to a region of area
+    ``π r² |det J_H(x)|``: for a zoom by ``s``, ``s²`` everywhere.
+
+    Examples
+    --------
+    >>> H = np.array([[2.0, 0, 5], [0, 2, -3], [0, 0, 1]])  # zoom 2 and a shift
+    >>> homography_area_scale(H, np.array([[0.0, 0.0], [10.0, 20.0]])).tolist()
+    [4.0, 4.0]
+    """
+    H = _homography(H)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    w = points @ H[2, :2] + H[2, 2]
+    with np.errstate(divide="ignore"):
+        return np.abs(np.linalg.det(H)) / np.abs(w) ** 3
+
+
+def _regions(points, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Centres ``(N, 2)`` and radii ``(N,)`` of Keypoints or an ``(N, 3)`` ``x, y, scale`` array."""
+    if isinstance(points, Keypoints):
+        xy, scale = points.xy, points.scale
+    else:
+        array = np.asarray(points, dtype=np.float64)
+        array = array.reshape(0, 3) if array.size == 0 else array
+        if array.ndim != 2 or array.shape[1] != 3:
+            raise ValueError(
+                f"{name} must be Keypoints or an (N, 3) array x, y, scale; got {array.shape}"
+            )
+        xy, scale = _xy(array[:, :2], name), array[:, 2]
+    if not (np.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError(f"{name}: every scale (region diameter) must be finite and > 0")
+    return xy, 0.5 * scale
+
+
+def region_pairs(kp1, kp2, H, size1, size2=None, max_overlap_error: float = 0.4) -> np.ndarray:
+    """Pairs ``(i, j)`` of shared detections whose regions overlap with an error below
+    ``max_overlap_error``, one-to-one, lowest error first (see the module notes).
+
+    Parameters
+    ----------
+    kp1, kp2 : Keypoints or ndarray (N, 3)
+        Detections of image 1 and image 2; the region of a detection is the disc of
+        diameter ``scale`` (an array gives ``x, y, scale`` per row).
+    H : ndarray (3, 3)
+        True homography from image 1 to image 2.
+    size1, size2 : (width, height)
+        Image sizes (``size2`` defaults to ``size1``).
+    max_overlap_error : float
+        In ``(0, 1]``; Mikolajczyk et al. use 0.4.
+
+    Returns
+    -------
+    ndarray of int64, shape (P, 2)
+        Rows ``(i, j)``: indices into ``kp1`` and ``kp2``, sorted by ``i``.
+
+    Examples
+    --------
+    >>> zoom2 = np.diag([2.0, 2.0, 1.0])
+    >>> kp1 = np.array([[10.0, 10.0, 4.0]])                       # a disc of radius 2 ...
+    >>> kp2 = np.array([[20.0, 20.0, 4.0], [20.5, 20.0, 8.0]])    # ... becomes radius 4
+    >>> region_pairs(kp1, kp2, zoom2, (64, 64)).tolist()
+    [[0, 1]]
+    """
+    if not 0 < max_overlap_error <= 1:
+        raise ValueError(f"max_overlap_error must be in (0, 1], got {max_overlap_error}")
+    xy1, r1 = _regions(kp1, "kp1")
+    xy2, r2 = _regions(kp2, "kp2")
+    mask1, mask2 = shared_masks(xy1, xy2, H, size1, size2)
+    idx1, idx2 = np.flatnonzero(mask1), np.flatnonzero(mask2)
+    if len(idx1) == 0 or len(idx2) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    H = _homography(H)
+    centres = warp_points(xy1[idx1], H)
+    radii = r1[idx1] * np.sqrt(homography_area_scale(H, xy1[idx1]))
+    # Discs that do not touch have overlap error 1: only nearer pairs are candidates.
+    c = _candidates(centres, xy2[idx2], float(radii.max() + r2[idx2].max()))
+    error = disc_overlap_error(centres[c["i"]], radii[c["i"]], xy2[idx2][c["j"]], r2[idx2][c["j"]])
+    keep = error < max_overlap_error
+    pairs = _greedy_one_to_one(c["i"][keep], c["j"][keep], error[keep], len(idx1), len(idx2))
+    return np.column_stack([idx1[pairs[:, 0]], idx2[pairs[:, 1]]]).astype(np.int64)
+
+
+def region_repeatability_counts(
+    kp1, kp2, H, size1, size2=None, max_overlap_error: float = 0.4
+) -> tuple[int, int, int]:
+    """``(n_repeated, n1_shared, n2_shared)``; see :func:`region_repeatability`."""
+    xy1, xy2 = _regions(kp1, "kp1")[0], _regions(kp2, "kp2")[0]
+    mask1, mask2 = shared_masks(xy1, xy2, H, size1, size2)
+    pairs = region_pairs(kp1, kp2, H, size1, size2, max_overlap_error)
+    return len(pairs), int(mask1.sum()), int(mask2.sum())
+
+
+def region_repeatability(kp1, kp2, H, size1, size2=None, max_overlap_error: float = 0.4) -> float:
+    """Region-overlap repeatability (Mikolajczyk et al. 2005): shared detections whose
+    scale region is found again with an overlap error below ``max_overlap_error``, over
+    ``min(n1_shared, n2_shared)``.
+
+    Unlike :func:`repeatability`, a detection is repeated only when its *size* follows
+    the warp too; see the module notes.
+
+    Parameters
+    ----------
+    kp1, kp2, H, size1, size2, max_overlap_error
+        As in :func:`region_pairs`.
+
+    Returns
+    -------
+    float
+        The repeated fraction, in ``[0, 1]``, or ``NaN`` when nothing is shared (as for
+        :func:`repeatability`).
+
+    Examples
+    --------
+    A zoom by 1.5 about the origin; one detector's regions grow with it, the other's
+    keep their size. Both are "repeated" within 3 px, but only the first by region:
+
+    >>> zoom = np.diag([1.5, 1.5, 1.0])
+    >>> kp1 = np.array([[10.0, 10.0, 6.0], [30.0, 20.0, 6.0]])
+    >>> follows = np.array([[15.0, 15.0, 9.0], [45.0, 30.0, 9.0]])
+    >>> fixed = np.array([[15.0, 15.0, 6.0], [45.0, 30.0, 6.0]])
+    >>> region_repeatability(kp1, follows, zoom, (64, 64)), region_repeatability(kp1, fixed, zoom, (64, 64))
+    (1.0, 0.0)
+    >>> repeatability(kp1[:, :2], fixed[:, :2], zoom, (64, 64))
+    1.0
+    """
+    n_repeated, n1, n2 = region_repeatability_counts(kp1, kp2, H, size1, size2, max_overlap_error)
+    return _per_shared(n_repeated, min(n1, n2))
+
+
+def _per_shared(count: int, n_shared: int) -> float:
+    """``count / n_shared``, ``NaN`` when no point is shared (the score is undefined)."""
+    return float("nan") if n_shared == 0 else count / n_shared
 
 
 def _check_matches(matches, n1: int, n2: int) -> np.ndarray:
@@ -260,6 +479,15 @@ def _check_matches(matches, n1: int, n2: int) -> np.ndarray:
     if (matches < 0).any() or (matches[:, 0] >= n1).any() or (matches[:, 1] >= n2).any():
         raise ValueError("matches index outside the point arrays")
     return matches.astype(np.int64)
+
+
+def _correct_between_shared(xy1, xy2, matches, H, masks, eps: float) -> np.ndarray:
+    """:func:`correct_matches`, and both ends shared (``masks`` from :func:`shared_masks`)."""
+    good = correct_matches(xy1, xy2, matches, H, eps)
+    if len(matches):
+        mask1, mask2 = masks
+        good &= mask1[matches[:, 0]] & mask2[matches[:, 1]]
+    return good
 
 
 def correct_matches(xy1, xy2, matches, H, eps: float = 3.0) -> np.ndarray:
@@ -313,14 +541,12 @@ def matching_score(xy1, xy2, matches, H, size1, size2=None, eps: float = 3.0) ->
                 f"matches reuse a point of {name}; the matching score needs one-to-one "
                 "matches (use match_descriptors(..., mutual=True))"
             )
-    mask1, mask2 = shared_masks(xy1, xy2, H, size1, size2)
-    n_shared = min(int(mask1.sum()), int(mask2.sum()))
+    masks = shared_masks(xy1, xy2, H, size1, size2)
+    n_shared = min(int(masks[0].sum()), int(masks[1].sum()))
     if n_shared == 0:
         return float("nan")
-    good = correct_matches(xy1, xy2, matches, H, eps)
-    if len(matches):
-        good &= mask1[matches[:, 0]] & mask2[matches[:, 1]]
-    return int(good.sum()) / n_shared
+    good = _correct_between_shared(xy1, xy2, matches, H, masks, eps)
+    return _per_shared(int(good.sum()), n_shared)
 
 
 def corner_error(H_estimated, H_true, size: tuple[int, int]) -> float:
@@ -355,6 +581,7 @@ def evaluate_pair(
     *,
     max_points: int | None = 500,
     eps: float = 3.0,
+    max_overlap_error: float = 0.4,
     ratio: float | None = 0.8,
     ransac_threshold: float = 3.0,
     seed: int = 0,
@@ -365,13 +592,14 @@ def evaluate_pair(
 
     ``params`` go to the detector. Detects and describes both images (:func:`~kplearn.classical.interest.detect_and_describe`),
     matches with the ratio test and mutual check, fits ``H`` with RANSAC, and scores
-    repeatability (on all detections), matching score and corner error.
+    repeatability (within ``eps`` px) and region repeatability (overlap error below
+    ``max_overlap_error``), both on all detections, matching score and corner error.
 
     Returns
     -------
     dict
         ``n1``, ``n2`` (detections), ``n1_shared``, ``n2_shared``, ``n_repeated``,
-        ``repeatability``, ``n_matches``, ``n_correct``, ``matching_score``, ``n_inliers``,
+        ``repeatability``, ``n_region_repeated``, ``region_repeatability``, ``n_matches``, ``n_correct``, ``matching_score``, ``n_inliers``,
         ``corner_error`` (``inf`` when fewer than 4 matches or RANSAC fails), ``H`` (the
         estimate or ``None``) and ``ms_per_image`` (detection + description, mean of the
         two images, measured with ``timer``: wall clock by default; pass
@@ -395,11 +623,10 @@ def evaluate_pair(
 
     n_repeated, n1_shared, n2_shared = repeatability_counts(kp1, kp2, H, size1, size2, eps)
     n_shared = min(n1_shared, n2_shared)
+    n_region_repeated = len(region_pairs(kp1, kp2, H, size1, size2, max_overlap_error))
     matches = match_descriptors(d1, d2, ratio=ratio, mutual=True)
-    good = correct_matches(kp1, kp2, matches, H, eps)
-    if len(matches):
-        mask1, mask2 = shared_masks(kp1, kp2, H, size1, size2)
-        good &= mask1[matches[:, 0]] & mask2[matches[:, 1]]
+    masks = shared_masks(kp1, kp2, H, size1, size2)
+    good = _correct_between_shared(kp1, kp2, matches, H, masks, eps)
     H_est, inliers = None, np.zeros(len(matches), dtype=bool)
     if len(matches) >= 4:
         H_est, inliers = estimate_homography(
@@ -411,10 +638,12 @@ def evaluate_pair(
         "n1_shared": n1_shared,
         "n2_shared": n2_shared,
         "n_repeated": n_repeated,
-        "repeatability": float("nan") if n_shared == 0 else n_repeated / n_shared,
+        "repeatability": _per_shared(n_repeated, n_shared),
+        "n_region_repeated": n_region_repeated,
+        "region_repeatability": _per_shared(n_region_repeated, n_shared),
         "n_matches": len(matches),
         "n_correct": int(good.sum()),
-        "matching_score": float("nan") if n_shared == 0 else int(good.sum()) / n_shared,
+        "matching_score": _per_shared(int(good.sum()), n_shared),
         "n_inliers": int(inliers.sum()),
         "corner_error": corner_error(H_est, H, size1),
         "H": H_est,

@@ -25,7 +25,8 @@ The recipe, one keypoint at a time:
    neighbourhood (mean shift) and the shape is projected onto the PCA shape
    model (:mod:`kplearn.classical.shape_model`), with a shrinking
    neighbourhood and more shape modes as it shrinks — regularised landmark
-   mean shift.
+   mean shift (one step: :func:`mean_shift_targets`, one iteration:
+   :meth:`HogSvmLocaliser.mean_shift_step`; lesson 3 draws one).
 
 All of it runs in a square *working frame* (the face box resized to
 ``work_size`` pixels; see :mod:`kplearn.classical.localiser`).
@@ -66,6 +67,7 @@ __all__ = [
     "hard_negative_windows",
     "hard_negatives",
     "refine_peak",
+    "mean_shift_targets",
     "platt_scaling",
     "HogSvmLocaliser",
     "HogSvmNoPriorLocaliser",
@@ -420,6 +422,82 @@ def refine_peak(score: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
         if den < 0:
             x += float(np.clip(0.5 * (l - r) / den, -0.5, 0.5))
     return y, x
+
+
+def mean_shift_targets(
+    maps: np.ndarray,
+    grid: HogGrid,
+    points: np.ndarray,
+    sigma: float,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One mean-shift step on response maps: each point's response-weighted local mean.
+
+    The step of regularised landmark mean shift (Saragih et al. 2011): the
+    response of keypoint ``k`` at every grid position near its current point
+    ``x_k`` is weighted by a Gaussian of width ``sigma`` around ``x_k``; the
+    target is the weighted mean of those positions. Only grid positions
+    within ``2 sigma`` (per axis) and inside the search window ``lo..hi`` count.
+
+    Parameters
+    ----------
+    maps : ndarray, shape (K, G, G)
+        Non-negative responses (probabilities) on the grid of ``grid``, ``maps[k, gy, gx]``.
+    grid : HogGrid
+        The window grid the maps live on (positions :meth:`HogGrid.centres`).
+    points : ndarray, shape (K, 2)
+        Current ``x, y`` of each keypoint, working px.
+    sigma : float
+        Kernel width, working px.
+    lo, hi : ndarray, shape (K, 2), optional
+        Search window of each keypoint in grid indices ``(gx, gy)``, both ends
+        included; the whole grid when None.
+
+    Returns
+    -------
+    targets : ndarray, shape (K, 2)
+        The mean-shift targets (a point whose neighbourhood has no response stays put).
+    mass : ndarray, shape (K,)
+        The total kernel-weighted response behind each target (how much evidence it has).
+
+    Examples
+    --------
+    >>> grid = HogGrid(40)
+    >>> maps = np.zeros((1, grid.size, grid.size))
+    >>> gx, gy = grid.index_of(np.array([[24.0, 16.0]]))[0]  # one bright spot near (24, 16)
+    >>> maps[0, gy, gx] = 1.0
+    >>> targets, mass = mean_shift_targets(maps, grid, np.array([[20.0, 18.0]]), sigma=4.0)
+    >>> np.allclose(targets[0], grid.centres()[[gx, gy]]), bool(mass[0] > 0)
+    (True, True)
+    """
+    maps = np.asarray(maps)
+    x = np.asarray(points, dtype=np.float64)
+    if maps.ndim != 3 or maps.shape[1:] != (grid.size, grid.size) or x.shape != (len(maps), 2):
+        raise ValueError(
+            f"maps (K, {grid.size}, {grid.size}) and points (K, 2) expected, got {maps.shape} and {x.shape}"
+        )
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    k = len(maps)
+    lo = np.zeros((k, 2), np.int64) if lo is None else np.asarray(lo)
+    hi = np.full((k, 2), grid.size - 1) if hi is None else np.asarray(hi)
+    c = grid.centres()
+    half = int(np.ceil(2.0 * sigma / grid.stride))
+    off = np.arange(-half, half + 1)
+    gi = grid.index_of(x)  # (K, 2): gx, gy
+    gx = np.clip(gi[:, 0, None] + off[None], lo[:, 0, None], hi[:, 0, None])  # (K, W)
+    gy = np.clip(gi[:, 1, None] + off[None], lo[:, 1, None], hi[:, 1, None])
+    p = maps[np.arange(k)[:, None, None], gy[:, :, None], gx[:, None, :]]  # (K, W, W)
+    ddx = c[gx][:, None, :] - x[:, 0, None, None]
+    ddy = c[gy][:, :, None] - x[:, 1, None, None]
+    wgt = p * np.exp(-(ddx**2 + ddy**2) / (2 * sigma**2))
+    mass = wgt.sum((1, 2))
+    targets = np.stack([
+        (wgt * c[gx][:, None, :]).sum((1, 2)),
+        (wgt * c[gy][:, :, None]).sum((1, 2)),
+    ], 1) / np.maximum(mass, 1e-12)[:, None]
+    return np.where(mass[:, None] > 1e-12, targets, x), mass
 
 
 def sample_negative_centres(
@@ -962,35 +1040,39 @@ class HogSvmLocaliser(ClassicalLocaliser):
         peaks, _ = self.peaks(maps)
         if not prior:
             return (peaks, [peaks]) if return_stages else peaks
-        models = [self._pdm.truncated(self._pdm.n_modes_for(v)) for v in self.fit_variances]
         x, w = self._robust_start(peaks)
-        x = models[0].project(x if w is None else peaks, w)
+        coarse = self._pdm.truncated(self._pdm.n_modes_for(self.fit_variances[0]))
+        x = coarse.project(x if w is None else peaks, w)
         stages = [self.init_shape.copy(), x.copy()]
-        grid = self.grid
-        c = grid.centres()
         lo, hi = self._search_slices()
-        kk = np.arange(len(maps))
-        for rho, pdm in zip(self.fit_radii, models, strict=True):
-            half = int(np.ceil(2.0 * rho / grid.stride))
-            off = np.arange(-half, half + 1)
+        for rho, variance in zip(self.fit_radii, self.fit_variances, strict=True):
             for _ in range(self.fit_iters):
-                gi = grid.index_of(x)  # (K, 2): gx, gy
-                gx = np.clip(gi[:, 0, None] + off[None], lo[:, 0, None], hi[:, 0, None])  # (K, W)
-                gy = np.clip(gi[:, 1, None] + off[None], lo[:, 1, None], hi[:, 1, None])
-                p = maps[kk[:, None, None], gy[:, :, None], gx[:, None, :]]  # (K, W, W)
-                ddx = c[gx][:, None, :] - x[:, 0, None, None]
-                ddy = c[gy][:, :, None] - x[:, 1, None, None]
-                wgt = p * np.exp(-(ddx**2 + ddy**2) / (2 * rho**2))
-                tot = wgt.sum((1, 2))
-                target = np.stack([
-                    (wgt * c[gx][:, None, :]).sum((1, 2)),
-                    (wgt * c[gy][:, :, None]).sum((1, 2)),
-                ], 1) / np.maximum(tot, 1e-12)[:, None]
-                target = np.where(tot[:, None] > 1e-12, target, x)
-                conf = tot / max(float(tot.max()), 1e-12) + 1e-3
-                x = pdm.project(target, conf, n_iter=10, tol=1e-6)  # precise enough for a step
+                x = self.mean_shift_step(maps, x, rho, variance, lo, hi)[0]
             stages.append(x.copy())
         return (x, stages) if return_stages else x
+
+    def mean_shift_step(
+        self, maps: np.ndarray, x: np.ndarray, sigma: float, variance: float = 1.0,
+        lo: np.ndarray | None = None, hi: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One regularised mean-shift iteration from shape ``x`` ``(K, 2)``, working px.
+
+        Each point's target is :func:`mean_shift_targets` of its map inside its
+        search window (``lo``/``hi``, default :attr:`search_lo`/:attr:`search_hi`);
+        the new shape is the targets projected onto the leading shape modes
+        that explain ``variance`` of the training shapes' variance, each point
+        weighted by the evidence behind its target (its share of the largest
+        kernel-weighted response, plus a floor of 0.001). Returns
+        ``(new_shape, targets, weights)``; :meth:`fit_shape` repeats it for each
+        kernel width of :attr:`fit_radii` with :attr:`fit_variances`.
+        """
+        self._check_fitted()
+        if lo is None or hi is None:
+            lo, hi = self._search_slices()
+        targets, mass = mean_shift_targets(maps, self.grid, x, sigma, lo, hi)
+        weights = mass / max(float(mass.max()), 1e-12) + 1e-3
+        pdm = self._pdm.truncated(self._pdm.n_modes_for(variance))
+        return pdm.project(targets, weights, n_iter=10, tol=1e-6), targets, weights  # precise enough for a step
 
     def _robust_start(self, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Mean shape aligned to the peaks, down-weighting peaks that disagree (Tukey biweight).

@@ -370,6 +370,43 @@ def _refine_subpixel(grey: np.ndarray, corners: np.ndarray | None, window: int) 
 # --------------------------------------------------------------------------------------
 # Detectors
 # --------------------------------------------------------------------------------------
+def _good_features(
+    image: np.ndarray,
+    max_points: int | None,
+    block_size: int,
+    quality: float,
+    min_distance: float,
+    subpixel: bool,
+    harris_k: float | None,
+) -> Keypoints:
+    """Harris (``harris_k`` given) or Shi-Tomasi corners via ``cv2.goodFeaturesToTrack``.
+
+    Both rank corners of the same structure tensor and differ only in its measure, so
+    they share selection, refinement and the response read back at each corner.
+    """
+    grey = _to_grey(image)
+    max_points = _check_max_points(max_points)
+    harris = harris_k is not None
+    corners = cv2.goodFeaturesToTrack(
+        grey,
+        maxCorners=0 if max_points is None else max_points,
+        qualityLevel=quality,
+        minDistance=min_distance,
+        blockSize=block_size,
+        useHarrisDetector=harris,
+        k=harris_k if harris else 0.04,  # OpenCV's default; Shi-Tomasi ignores it
+    )
+    if subpixel:
+        corners = _refine_subpixel(grey, corners, max(2, block_size))
+    if harris:
+        response = cv2.cornerHarris(grey, block_size, 3, harris_k)
+    else:
+        response = cv2.cornerMinEigenVal(grey, block_size, 3)
+    method = "harris" if harris else "shi-tomasi"
+    keypoints = _points_from_corners(grey, corners, response, block_size, method)
+    return keypoints[_strongest(keypoints, max_points)]
+
+
 def detect_harris(
     image: np.ndarray,
     max_points: int | None = 500,
@@ -411,22 +448,7 @@ def detect_harris(
     >>> sorted(detect_harris(image).xy.tolist())  # the square's corner pixels
     [[20.0, 20.0], [20.0, 43.0], [43.0, 20.0], [43.0, 43.0]]
     """
-    grey = _to_grey(image)
-    max_points = _check_max_points(max_points)
-    corners = cv2.goodFeaturesToTrack(
-        grey,
-        maxCorners=0 if max_points is None else max_points,
-        qualityLevel=quality,
-        minDistance=min_distance,
-        blockSize=block_size,
-        useHarrisDetector=True,
-        k=k,
-    )
-    if subpixel:
-        corners = _refine_subpixel(grey, corners, max(2, block_size))
-    response = cv2.cornerHarris(grey, block_size, 3, k)
-    keypoints = _points_from_corners(grey, corners, response, block_size, "harris")
-    return keypoints[_strongest(keypoints, max_points)]
+    return _good_features(image, max_points, block_size, quality, min_distance, subpixel, k)
 
 
 def detect_shi_tomasi(
@@ -449,21 +471,7 @@ def detect_shi_tomasi(
     >>> len(detect_shi_tomasi(image))
     4
     """
-    grey = _to_grey(image)
-    max_points = _check_max_points(max_points)
-    corners = cv2.goodFeaturesToTrack(
-        grey,
-        maxCorners=0 if max_points is None else max_points,
-        qualityLevel=quality,
-        minDistance=min_distance,
-        blockSize=block_size,
-        useHarrisDetector=False,
-    )
-    if subpixel:
-        corners = _refine_subpixel(grey, corners, max(2, block_size))
-    response = cv2.cornerMinEigenVal(grey, block_size, 3)
-    keypoints = _points_from_corners(grey, corners, response, block_size, "shi-tomasi")
-    return keypoints[_strongest(keypoints, max_points)]
+    return _good_features(image, max_points, block_size, quality, min_distance, subpixel, None)
 
 
 def detect_fast(

@@ -393,6 +393,22 @@ class ClassicalLocaliser:
         sk = data.skeleton if isinstance(data, KeypointDataset) else get_skeleton(data)
         self._check_same_layout(self.skeleton, sk, "data")
 
+    def learnt_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays this model fitted to its training data, by name (what :meth:`save` stores).
+
+        Their total size is the classical counterpart of a network's parameter count.
+
+        Examples
+        --------
+        >>> from kplearn.classical.baselines import MeanShape
+        >>> from kplearn.data.synthetic import make_faces
+        >>> arrays = MeanShape().fit(make_faces(4, seed=0), progress=False).learnt_arrays()
+        >>> {name: a.shape for name, a in arrays.items()}
+        {'mean_shape': (68, 2)}
+        """
+        self._check_fitted()
+        return {k: np.asarray(getattr(self, k)) for k in self._array_names}
+
     # -- persistence ------------------------------------------------------------------
     def save(self, run_dir: str | Path) -> Path:
         """Write ``config.json`` and ``weights.npz`` (no pickle) into ``run_dir``."""
@@ -409,8 +425,7 @@ class ClassicalLocaliser:
         if self.face_crop is not None:
             config["face_crop"] = self.face_crop
         write_config(run, config)
-        arrays = {k: np.asarray(getattr(self, k)) for k in self._array_names}
-        np.savez_compressed(run / "weights.npz", **arrays)
+        np.savez_compressed(run / "weights.npz", **self.learnt_arrays())
         return run
 
     @classmethod
@@ -460,6 +475,27 @@ class ClassicalLocaliser:
                 f"{what}: layout {b.name!r} ({b.num_keypoints} keypoints) differs from the "
                 f"model's layout {a.name!r} ({a.num_keypoints} keypoints)"
             )
+
+    def _regression_set(
+        self, works: np.ndarray, kp_work: np.ndarray, groups, min_images: int, flip: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fully labelled crops, their ``(N, K, 2)`` targets and groups, mirrored when ``flip``.
+
+        Regression targets need every point, so images with an unlabelled point are left
+        out; fewer than ``min_images`` left is a ``ValueError``. The measured mirror label
+        offset goes to ``train_info["label_offset_px"]``.
+        """
+        full = (kp_work[..., 2] > 0).all(1)
+        if full.sum() < min_images:
+            count = {2: "two", 4: "four"}.get(min_images, str(min_images))
+            raise ValueError(
+                f"{self.name}: needs at least {count} training images with every keypoint labelled"
+            )
+        works, target, groups = works[full], kp_work[full, :, :2], np.asarray(groups)[full]
+        if flip:
+            works, target, groups, dx = mirror_training_set(works, target, groups, self.skeleton.flip_index)
+            self.train_info["label_offset_px"] = round(dx, 4)
+        return works, target, groups
 
     def _fit(self, works, kp_work, groups, deadline, rng, progress) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -16,7 +16,8 @@ training set, so that it is the penalty that generalises to new faces.
 
 Descriptors are :func:`~kplearn.classical.hog_svm.hog_at_points`: SIFT-like
 4×4-cell HOG computed once per image and sampled at sub-pixel positions;
-the cell size shrinks over the cascade (coarse to fine).
+the cell size shrinks over the cascade (coarse to fine). Each stage's fit is
+:func:`ridge_fit` (lesson 3 has students write it and run the cascade).
 
 Examples
 --------
@@ -32,17 +33,28 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from kplearn.classical.hog_svm import hog_at_points
 from kplearn.classical.localiser import (
     ClassicalLocaliser,
     Deadline,
-    mirror_training_set,
     progress_bar,
 )
 from kplearn.classical.shape_model import apply_similarity, similarity_transform
 
 __all__ = ["SupervisedDescent", "select_ridge", "ridge_fit", "pca_basis", "group_holdout"]
+
+
+def _eigh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.linalg.eigh`` on one BLAS thread.
+
+    OpenBLAS's threaded eigensolver is no faster at these sizes (hundreds to a few
+    thousand rows), and when another process holds a core it can take seconds instead
+    of tens of milliseconds (seen on 2 shared cores: SDM training 10x slower).
+    """
+    with threadpool_limits(1, user_api="blas"):
+        return np.linalg.eigh(a)
 
 
 def group_holdout(groups: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -80,10 +92,10 @@ def select_ridge(
     xv = x[~tr] - xm
     scale = np.sum(xt * xt) / x.shape[1]
     if xt.shape[0] >= xt.shape[1]:
-        lam, vec = np.linalg.eigh(xt.T @ xt)
+        lam, vec = _eigh(xt.T @ xt)
         proj, val = vec.T @ (xt.T @ yt), xv @ vec
     else:  # dual form: W = xt^T (xt xt^T + a I)^-1 yt
-        lam, vec = np.linalg.eigh(xt @ xt.T)
+        lam, vec = _eigh(xt @ xt.T)
         proj, val = vec.T @ yt, xv @ (xt.T @ vec)
     errors = np.array([
         float(np.mean((val @ (proj / (lam + a * scale)[:, None]) + ym - y[~tr]) ** 2)) for a in alphas
@@ -92,14 +104,55 @@ def select_ridge(
 
 
 def ridge_fit(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(W, b)`` minimising ``|x W + b - y|^2 + alpha * scale * |W|^2``.
+    """Closed-form ridge regression with an unpenalised intercept: one SDM stage's fit.
 
-    ``scale`` is the mean squared centred feature (``trace(xc^T xc) / d``), so
-    ``alpha`` means the same for any feature scaling; the intercept is not penalised.
+    Finds ``W, b`` minimising ``|x W + b - y|^2 + alpha * scale * |W|^2``, where
+    ``scale = sum(xc**2) / d`` is the mean squared centred feature (``xc = x -
+    mean(x)``, ``d`` features), so that ``alpha`` means the same whatever the
+    features' units. The intercept is not penalised: centre ``x`` and ``y``,
+    solve ``(xc^T xc + alpha * scale * I) W = xc^T yc``, then
+    ``b = mean(y) - mean(x) W``. With fewer rows than features the same ``W``
+    comes from the smaller dual system ``W = xc^T (xc xc^T + alpha * scale * I)^-1 yc``.
+    In :class:`SupervisedDescent` the rows are training samples at their
+    current shapes, ``x`` their descriptors and ``y`` the remaining updates
+    ``x* - x_t``; lesson 3 has students write it.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        Features, one row per sample (at least two rows).
+    y : ndarray, shape (n, m)
+        Targets.
+    alpha : float
+        Penalty, relative to ``scale``; must be positive.
+
+    Returns
+    -------
+    W : ndarray, shape (d, m)
+    b : ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(50, 3)) + 10.0  # an offset: the intercept absorbs it
+    >>> y = x @ np.array([[1.0], [-2.0], [0.5]]) + 4.0
+    >>> W, b = ridge_fit(x, y, alpha=1e-8)
+    >>> np.round(W.ravel(), 4), np.round(b, 4)
+    (array([ 1. , -2. ,  0.5]), array([4.]))
+    >>> W, b = ridge_fit(x, y, alpha=1e8)  # a huge penalty: W -> 0, b -> mean(y)
+    >>> bool(np.abs(W).max() < 1e-6), bool(np.isclose(b[0], y.mean()))
+    (True, True)
     """
+    x, y = np.asarray(x), np.asarray(y)  # float32 features stay float32 (SDM's PCA features: half the time)
+    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) < 2:
+        raise ValueError(f"ridge_fit: x (n, d) and y (n, m) with n >= 2 expected, got {x.shape} and {y.shape}")
+    if not alpha > 0:
+        raise ValueError(f"ridge_fit: alpha must be positive, got {alpha}")
     xm, ym = x.mean(0), y.mean(0)
     xc = x - xm
     scale = np.sum(xc * xc) / x.shape[1]
+    scale = scale if scale > 0 else 1.0  # constant features: W = 0, b = mean(y)
     if xc.shape[0] >= xc.shape[1]:
         gram = xc.T @ xc
         gram[np.diag_indices_from(gram)] += alpha * scale
@@ -125,7 +178,7 @@ def pca_basis(
     k = int(min(dims, len(c) - 1, x.shape[1]))
     if k < 1:
         raise ValueError("pca_basis: need at least two rows")
-    lam, u = np.linalg.eigh(c @ c.T)
+    lam, u = _eigh(c @ c.T)
     lam, u = lam[::-1][:k], u[:, ::-1][:, :k]
     keep = lam > 1e-10 * lam[0]
     basis = (c.T @ u[:, keep]) / np.sqrt(lam[keep])
@@ -218,15 +271,7 @@ class SupervisedDescent(ClassicalLocaliser):
 
     # -- training ---------------------------------------------------------------------
     def _fit(self, works, kp_work, groups, deadline: Deadline, rng, progress) -> None:
-        lab = kp_work[..., 2] > 0
-        full = lab.all(1)
-        if full.sum() < 2:
-            raise ValueError("sdm: needs at least two training images with every keypoint labelled")
-        # Regression targets need every point: images with unlabelled points are left out.
-        works, target, groups = works[full], kp_work[full, :, :2], np.asarray(groups)[full]
-        if self.flip:
-            works, target, groups, dx = mirror_training_set(works, target, groups, self.skeleton.flip_index)
-            self.train_info["label_offset_px"] = round(dx, 4)
+        works, target, groups = self._regression_set(works, kp_work, groups, 2, self.flip)
         n = len(works)
         mean = target.mean(0)
         self.init_shape = mean

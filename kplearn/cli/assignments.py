@@ -18,19 +18,13 @@ import argparse
 import json
 from pathlib import Path
 
+from kplearn.cli._common import add_command, add_lesson_dir, options, positive
 from kplearn.lessons import find_lessons, select_lessons
 
 __all__ = ["register"]
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
-    return value
+_seconds = positive(float, "a positive number of seconds", unreadable="a number of seconds")
 
 
 def _memory(text: str) -> int | None:
@@ -46,93 +40,98 @@ def _memory(text: str) -> int | None:
     return int(number * units[unit]) or None
 
 
+_NOTEBOOKS_HELP = "lesson numbers, names or .ipynb paths (default: every lesson)"
+
+
+def _add_notebooks(parser: argparse.ArgumentParser, folders: bool = False) -> None:
+    """Add the NOTEBOOK arguments; with ``folders``, as :func:`_sync_paths` reads them."""
+    more = "; a folder means its lessons" if folders else ""
+    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=_NOTEBOOKS_HELP + more)
+
+
+# Each command's help as it prints: summary line, description, examples (_common.add_command).
+_HELP = {
+    "assignments": """\
+release student notebooks and grade submissions
+
+Instructor notebooks mark solutions with ### BEGIN/END SOLUTION and hidden checks with ### BEGIN/END HIDDEN TESTS; test cells carry a grade id and points.
+
+examples:
+  kplearn assignments check
+  kplearn assignments release --out build/student
+  kplearn assignments grade class/*.ipynb --jobs 2 --gradebook grades.csv
+""",
+    "list": """\
+validate the markup and list exercises and points
+
+Validate each instructor notebook's markup; list its exercises and points.
+
+examples:
+  kplearn assignments list
+  kplearn assignments list 04 06
+""",
+    "sync": """\
+write nbgrader cell metadata derived from kplearn's markup
+
+Write nbgrader's cell metadata (schema 3: solution, grade, locked, grade_id, points) into each instructor notebook, derived from kplearn's markup, so that nbgrader accepts the notebooks unchanged. Files already in step are left alone.
+
+examples:
+  kplearn assignments sync notebooks/
+  kplearn assignments sync notebooks/04_measuring_accuracy.ipynb
+""",
+    "check": """\
+fail when nbgrader's cell metadata disagrees with kplearn's markup
+
+Exit 1, listing each cell, when nbgrader metadata and kplearn markup disagree.
+
+examples:
+  kplearn assignments check
+  kplearn assignments check notebooks/
+""",
+    "release": """\
+write student versions: solutions stubbed, hidden tests removed, outputs cleared
+
+Write the student version of each instructor notebook: every solution region becomes a stub that raises NotImplementedError (or `name = ...  # YOUR CODE HERE`), hidden tests are removed, outputs cleared.
+
+examples:
+  kplearn assignments release --out build/student
+  kplearn assignments release 04 06 --out build/student
+""",
+    "grade": """\
+execute submissions with the hidden tests and report points
+
+Run each submission in a fresh kernel with the instructor's test cells put back (hidden checks included) and report points per exercise. A submission is matched to its lesson by file name or by the metadata written at release.
+
+examples:
+  kplearn assignments grade alice/04_measuring_accuracy.ipynb --json
+  kplearn assignments grade submitted/*/lesson04/*.ipynb --source notebooks/04_measuring_accuracy.ipynb --jobs 2 --gradebook grades.csv --feedback feedback/
+""",
+}
+
+
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "assignments",
-        epilog="examples:\n  kplearn assignments check\n  kplearn assignments release --out build/student\n  kplearn assignments grade class/*.ipynb --jobs 2 --gradebook grades.csv\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="release student notebooks and grade submissions",
-        description=(
-            "Instructor notebooks mark solutions with ### BEGIN/END SOLUTION and hidden checks "
-            "with ### BEGIN/END HIDDEN TESTS; test cells carry a grade id and points."
-        ),
-    )
+    parser = add_command(subparsers, "assignments", None, _HELP["assignments"], examples_last=True)
     sub = parser.add_subparsers(dest="assignments_command", metavar="ACTION", required=True)
 
-    notebooks_help = "lesson numbers, names or .ipynb paths (default: every lesson)"
-    p_list = sub.add_parser(
-        "list",
-        epilog="examples:\n  kplearn assignments list\n  kplearn assignments list 04 06\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="validate the markup and list exercises and points",
-        description="Validate each instructor notebook's markup; list its exercises and points.",
-    )
-    p_list.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=notebooks_help)
-    p_list.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    p_list.set_defaults(func=_list)
+    p_list = add_command(sub, "list", _list, _HELP["list"], examples_last=True)
+    _add_notebooks(p_list)
+    add_lesson_dir(p_list)
 
-    p_sync = sub.add_parser(
-        "sync",
-        epilog="examples:\n  kplearn assignments sync notebooks/\n  kplearn assignments sync notebooks/04_measuring_accuracy.ipynb\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="write nbgrader cell metadata derived from kplearn's markup",
-        description=(
-            "Write nbgrader's cell metadata (schema 3: solution, grade, locked, grade_id, points) "
-            "into each instructor notebook, derived from kplearn's markup, so that nbgrader "
-            "accepts the notebooks unchanged. Files already in step are left alone."
-        ),
-    )
-    p_sync.add_argument(
-        "notebooks", nargs="*", metavar="NOTEBOOK",
-        help=notebooks_help + "; a folder means its lessons",
-    )
-    p_sync.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    p_sync.set_defaults(func=_sync)
+    # sync and check read the same notebooks; check only reports what sync would write.
+    for name, func in (("sync", _sync), ("check", _check)):
+        p = add_command(sub, name, func, _HELP[name], examples_last=True)
+        _add_notebooks(p, folders=True)
+        add_lesson_dir(p)
 
-    p_check = sub.add_parser(
-        "check",
-        epilog="examples:\n  kplearn assignments check\n  kplearn assignments check notebooks/\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="fail when nbgrader's cell metadata disagrees with kplearn's markup",
-        description="Exit 1, listing each cell, when nbgrader metadata and kplearn markup disagree.",
-    )
-    p_check.add_argument(
-        "notebooks", nargs="*", metavar="NOTEBOOK",
-        help=notebooks_help + "; a folder means its lessons",
-    )
-    p_check.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    p_check.set_defaults(func=_check)
-
-    p_release = sub.add_parser(
-        "release",
-        epilog="examples:\n  kplearn assignments release --out build/student\n  kplearn assignments release 04 06 --out build/student\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="write student versions: solutions stubbed, hidden tests removed, outputs cleared",
-        description=(
-            "Write the student version of each instructor notebook: every solution region "
-            "becomes a stub that raises NotImplementedError (or `name = ...  # YOUR CODE HERE`), "
-            "hidden tests are removed, outputs cleared."
-        ),
-    )
-    p_release.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=notebooks_help)
+    p_release = add_command(sub, "release", _release, _HELP["release"], examples_last=True)
+    _add_notebooks(p_release)
     p_release.add_argument(
         "--out", default="build/student", help="output folder (default: build/student)"
     )
-    p_release.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
+    add_lesson_dir(p_release)
     p_release.add_argument("--quiet", action="store_true", help="no progress bar")
-    p_release.set_defaults(func=_release)
 
-    p_grade = sub.add_parser(
-        "grade",
-        epilog="examples:\n  kplearn assignments grade alice/04_measuring_accuracy.ipynb --json\n  kplearn assignments grade submitted/*/lesson04/*.ipynb --source notebooks/04_measuring_accuracy.ipynb --jobs 2 --gradebook grades.csv --feedback feedback/\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="execute submissions with the hidden tests and report points",
-        description=(
-            "Run each submission in a fresh kernel with the instructor's test cells put back "
-            "(hidden checks included) and report points per exercise. A submission is matched "
-            "to its lesson by file name or by the metadata written at release."
-        ),
-    )
+    p_grade = add_command(sub, "grade", _grade, _HELP["grade"], examples_last=True)
     p_grade.add_argument(
         "submissions", nargs="+", metavar="SUBMISSION", help="student .ipynb files"
     )
@@ -142,47 +141,55 @@ def register(subparsers) -> None:
         "--source-dir", metavar="DIR", help="instructor notebooks (default: notebooks/)"
     )
     p_grade.add_argument("--json", action="store_true", help="print a JSON list of reports")
-    p_grade.add_argument("--report", metavar="PATH", help="also write the JSON reports to PATH")
     p_grade.add_argument(
-        "--cell-timeout",
-        type=_positive_float,
-        default=300.0,
-        metavar="S",
-        help="seconds allowed per cell (default 300)",
+        "--report",
+        metavar="PATH",
+        dest="report_path",
+        help="also write the JSON reports to PATH",
     )
-    p_grade.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=1800.0,
-        metavar="S",
-        help="seconds allowed per notebook (default 1800)",
-    )
+    for flag, default, what in (
+        ("--cell-timeout", 300.0, "cell"),
+        ("--timeout", 1800.0, "notebook"),
+    ):
+        p_grade.add_argument(
+            flag,
+            type=_seconds,
+            default=default,
+            metavar="S",
+            help=f"seconds allowed per {what} (default {default:g})",
+        )
     p_grade.add_argument(
         "--workdir",
         metavar="DIR",
         help="files the lesson needs, copied into each submission's scratch folder (default: none)",
     )
     p_grade.add_argument(
-        "--jobs", type=int, default=1, metavar="N",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
         help="submissions graded at once, one kernel each (default 1)",
     )
     p_grade.add_argument(
-        "--memory", type=_memory, default="8G", metavar="SIZE",
+        "--memory",
+        type=_memory,
+        default="8G",
+        metavar="SIZE",
         help="address-space limit per kernel, e.g. 4G, 500M; 0 for none (default 8G)",
     )
-    p_grade.add_argument(
-        "--gradebook", metavar="CSV", help="write one row per student (LMS-importable CSV)"
-    )
-    p_grade.add_argument(
-        "--feedback", metavar="DIR", help="write one HTML feedback page per submission"
-    )
-    p_grade.add_argument(
-        "--executed",
-        metavar="DIR",
-        help="write the executed graded notebooks here (they show the hidden tests)",
-    )
+    # What grade writes besides its report, each only when asked (dest: grade_submissions' name).
+    for flag, metavar, dest, help_text in (
+        ("--gradebook", "CSV", "gradebook", "write one row per student (LMS-importable CSV)"),
+        ("--feedback", "DIR", "feedback_dir", "write one HTML feedback page per submission"),
+        (
+            "--executed",
+            "DIR",
+            "executed_dir",
+            "write the executed graded notebooks here (they show the hidden tests)",
+        ),
+    ):
+        p_grade.add_argument(flag, metavar=metavar, dest=dest, help=help_text)
     p_grade.add_argument("--quiet", action="store_true", help="no progress bar")
-    p_grade.set_defaults(func=_grade)
 
 
 def _instructor_notebooks(names: list[str], directory: str | None) -> list[Path]:
@@ -256,6 +263,22 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+# The options of `grade` that grade_submissions takes under the same names (their dests).
+_GRADE_OPTIONS = (
+    "source",
+    "source_dir",
+    "cell_timeout",
+    "timeout",
+    "workdir",
+    "executed_dir",
+    "jobs",
+    "memory",
+    "report_path",
+    "gradebook",
+    "feedback_dir",
+)
+
+
 def _grade(args: argparse.Namespace) -> int:
     from kplearn.assignments import grade_submissions
 
@@ -263,18 +286,8 @@ def _grade(args: argparse.Namespace) -> int:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     reports = grade_submissions(
         args.submissions,
-        source=args.source,
-        source_dir=args.source_dir,
         progress=not args.quiet,
-        cell_timeout=args.cell_timeout,
-        timeout=args.timeout,
-        workdir=args.workdir,
-        executed_dir=args.executed,
-        jobs=args.jobs,
-        memory=args.memory,
-        report_path=args.report,
-        gradebook=args.gradebook,
-        feedback_dir=args.feedback,
+        **options(args, *_GRADE_OPTIONS),
     )
     data = [report.to_dict() for report in reports]
     if args.json:

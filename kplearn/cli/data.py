@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kplearn.cli._common import add_command, options, positive_int
 from kplearn.data.specs import SPEC_KINDS, dataset_stats, load_data
 from kplearn.skeletons import get_skeleton, list_skeletons
 
@@ -41,19 +42,9 @@ def _image_size(text: str) -> int | tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _add_data_args(p: argparse.ArgumentParser, n_default: int | None, n_help: str) -> None:
     p.add_argument("spec", metavar="SPEC", help=_SPEC_HELP)
-    p.add_argument("--n", type=_positive_int, default=n_default, help=n_help)
+    p.add_argument("--n", type=positive_int, default=n_default, help=n_help)
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the generator or subset (default 0)"
     )
@@ -134,11 +125,8 @@ def _cmd_download(args: argparse.Namespace) -> int:
         download(
             args.name,
             args.root,
-            base_url=args.base_url,
-            manifest=args.manifest,
             progress=not args.no_progress,
-            workers=args.workers,
-            force=args.force,
+            **options(args, "base_url", "manifest", "workers", "force"),
         )
     except DownloadError as err:
         print(f"kplearn data download: error: {err}", file=sys.stderr)
@@ -274,19 +262,70 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# Each command's help as it prints: summary line, description, examples (_common.add_command).
+_HELP = {
+    "data": f"""\
+list, show, count and export keypoint data
+
+Keypoint data named by a spec string: {"; ".join(SPEC_KINDS)}.
+
+examples:
+  kplearn data list
+  kplearn data stats synthetic-faces --json
+  kplearn data download faces68
+""",
+    "list": """\
+the data spec forms, the keypoint layouts and the downloaded datasets
+
+Print every data spec form with a one-line description, the layouts, and which datasets 'kplearn data download' has prepared and where.
+
+examples:
+  kplearn data list
+  kplearn data list --root data
+""",
+    "download": """\
+fetch and prepare a real dataset (faces68, coco-val2017-person)
+
+Fetch every file of NAME, check its hash, and prepare the dataset folder ROOT/NAME. A run that stops resumes: files already there with the right hash are not fetched again.
+
+examples:
+  kplearn data download faces68                 # into the per-user data folder
+  kplearn data download faces68 --root data     # data/downloads/ and data/faces68/
+  kplearn data download coco-val2017-person --base-url http://mirror.example/coco/
+""",
+    "show": """\
+draw a grid of samples with their keypoints to an image file
+
+Draw the first samples of SPEC (a seeded subset for files) as a grid.
+
+examples:
+  kplearn data show synthetic-people --n 9 --out people.png
+  kplearn data show faces68:data/faces68 --n 16 --seed 1
+""",
+    "stats": """\
+count images, instances and labelled/visible keypoints
+
+Count images, instances (crowd included), labelled (v>0) and visible (v=2) keypoints, per layout and per keypoint.
+
+examples:
+  kplearn data stats synthetic-faces
+  kplearn data stats coco:ann.json:images --json
+""",
+    "export": """\
+write images and annotations as COCO or faces68
+
+coco: OUT/person_keypoints.json + OUT/images/*.png. faces68: OUT/keypoints.csv + OUT/images/*.png (single 68-point faces only).
+
+examples:
+  kplearn data export synthetic-people --n 50 --format coco --out people/
+  kplearn data export synthetic-faces --n 100 --format faces68 --out faces/
+""",
+}
+
+
 def register(subparsers) -> None:
     """Add ``kplearn data`` and its subcommands."""
-    data = subparsers.add_parser(
-        "data",
-        help="list, show, count and export keypoint data",
-        description=(
-            "Keypoint data named by a spec string: " + "; ".join(SPEC_KINDS) + ".\n\n"
-            "examples:\n"
-            "  kplearn data list\n"
-            "  kplearn data stats synthetic-faces --json\n"
-            "  kplearn data download faces68"
-        ),
-    )
+    data = add_command(subparsers, "data", None, _HELP["data"])
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
     from kplearn.data.fetch import DATA_ENV, DATASETS
@@ -295,33 +334,10 @@ def register(subparsers) -> None:
         f"root data folder (default ${DATA_ENV}, else the per-user cache folder): raw files "
         "go to ROOT/downloads/NAME/, the prepared dataset to ROOT/NAME/"
     )
-    p = sub.add_parser(
-        "list",
-        help="the data spec forms, the keypoint layouts and the downloaded datasets",
-        description=(
-            "Print every data spec form with a one-line description, the layouts, and which "
-            "datasets 'kplearn data download' has prepared and where.\n\n"
-            "examples:\n"
-            "  kplearn data list\n"
-            "  kplearn data list --root data"
-        ),
-    )
+    p = add_command(sub, "list", _cmd_list, _HELP["list"])
     p.add_argument("--root", metavar="DIR", default=None, help=root_help)
-    p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser(
-        "download",
-        help="fetch and prepare a real dataset (faces68, coco-val2017-person)",
-        description=(
-            "Fetch every file of NAME, check its hash, and prepare the dataset folder "
-            "ROOT/NAME. A run that stops resumes: files already there with the right hash "
-            "are not fetched again.\n\n"
-            "examples:\n"
-            "  kplearn data download faces68                 # into the per-user data folder\n"
-            "  kplearn data download faces68 --root data     # data/downloads/ and data/faces68/\n"
-            "  kplearn data download coco-val2017-person --base-url http://mirror.example/coco/"
-        ),
-    )
+    p = add_command(sub, "download", _cmd_download, _HELP["download"])
     p.add_argument(
         "name",
         metavar="NAME",
@@ -342,64 +358,31 @@ def register(subparsers) -> None:
         help="files to fetch (path,bytes,sha256 or path,bytes,sha1) instead of the packaged list",
     )
     p.add_argument(
-        "--workers", type=_positive_int, default=4, help="files fetched at a time (default 4)"
+        "--workers", type=positive_int, default=4, help="files fetched at a time (default 4)"
     )
     p.add_argument(
         "--force", action="store_true", help="prepare again even if ROOT/NAME is already complete"
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars and messages")
-    p.set_defaults(func=_cmd_download)
 
-    p = sub.add_parser(
-        "show",
-        help="draw a grid of samples with their keypoints to an image file",
-        description=(
-            "Draw the first samples of SPEC (a seeded subset for files) as a grid.\n\n"
-            "examples:\n"
-            "  kplearn data show synthetic-people --n 9 --out people.png\n"
-            "  kplearn data show faces68:data/faces68 --n 16 --seed 1"
-        ),
-    )
+    p = add_command(sub, "show", _cmd_show, _HELP["show"])
     _add_data_args(p, 16, "number of samples to draw (default 16)")
     p.add_argument("--out", default="grid.png", help="image file to write (default grid.png)")
     p.add_argument(
-        "--ncols", type=_positive_int, default=None, help="grid columns (default ~sqrt(n))"
+        "--ncols", type=positive_int, default=None, help="grid columns (default ~sqrt(n))"
     )
     p.add_argument(
-        "--dpi", type=_positive_int, default=100, help="resolution of the file (default 100)"
+        "--dpi", type=positive_int, default=100, help="resolution of the file (default 100)"
     )
-    p.set_defaults(func=_cmd_show)
 
-    p = sub.add_parser(
-        "stats",
-        help="count images, instances and labelled/visible keypoints",
-        description=(
-            "Count images, instances (crowd included), labelled (v>0) and visible (v=2) keypoints, "
-            "per layout and per keypoint.\n\n"
-            "examples:\n"
-            "  kplearn data stats synthetic-faces\n"
-            "  kplearn data stats coco:ann.json:images --json"
-        ),
-    )
+    p = add_command(sub, "stats", _cmd_stats, _HELP["stats"])
     _add_data_args(p, None, "count only a seeded subset of N samples (default: all)")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
-    p.set_defaults(func=_cmd_stats)
 
-    p = sub.add_parser(
-        "export",
-        help="write images and annotations as COCO or faces68",
-        description=(
-            "coco: OUT/person_keypoints.json + OUT/images/*.png. "
-            "faces68: OUT/keypoints.csv + OUT/images/*.png (single 68-point faces only).\n\n"
-            "examples:\n"
-            "  kplearn data export synthetic-people --n 50 --format coco --out people/\n"
-            "  kplearn data export synthetic-faces --n 100 --format faces68 --out faces/"
-        ),
-    )
+    p = add_command(sub, "export", _cmd_export, _HELP["export"])
     _add_data_args(p, None, "export a seeded subset of N samples (synthetic: N to generate)")
     p.add_argument("--format", required=True, choices=("coco", "faces68"), help="output format")
     p.add_argument("--out", required=True, help="output folder (created)")
-    p.set_defaults(func=_cmd_export)
 
 
 if __name__ == "__main__":  # pragma: no cover

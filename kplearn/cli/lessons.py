@@ -6,46 +6,62 @@ import argparse
 from pathlib import Path
 
 from kplearn.cli import plural
+from kplearn.cli._common import add_command, add_lesson_dir
 from kplearn.lessons import find_lessons, refresh_lesson, run_lesson, select_lessons
 from kplearn.pages import write_site
 from kplearn.progress import progress_bar, progress_mode
 
+# Each command's help as it prints: summary line, description, examples (_common.add_command).
+_HELP = {
+    "lessons": """\
+list and run the course's lesson notebooks
+
+List the lessons, or execute them headless into notebooks and HTML.
+
+examples:
+  kplearn lessons list
+  kplearn lessons run 01
+  kplearn lessons run --out build/lessons
+""",
+    "list": """\
+list the lessons
+
+List the lessons: number, file name, title.
+
+example:
+  kplearn lessons list
+""",
+    "run": """\
+execute lessons and write executed notebooks and HTML
+
+Execute lessons in fresh kernels; write NN_name.ipynb and NN_name.html.
+Progress shows the code cells done in the current lesson and its section.
+
+examples:
+  kplearn lessons run 01                          # lesson 1 into build/lessons/
+  kplearn lessons run --out build/lessons         # every lesson
+  kplearn lessons run 06 --real /path/to/faces68  # lesson 6 on real faces
+  kplearn lessons run 04 --real-people ~/.cache/kplearn/coco-val2017-person
+""",
+    "refresh": """\
+re-execute lessons in place, keeping only checked-cell outputs
+
+For lesson authors: execute each lesson with its defaults and write it back with outputs only on cells marked NBVAL_CHECK_OUTPUT (the references nbval compares).
+
+example:
+  kplearn lessons refresh 04
+""",
+}
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "lessons",
-        help="list and run the course's lesson notebooks",
-        description=(
-            "List the lessons, or execute them headless into notebooks and HTML.\n\n"
-            "examples:\n"
-            "  kplearn lessons list\n"
-            "  kplearn lessons run 01\n"
-            "  kplearn lessons run --out build/lessons"
-        ),
-    )
+    parser = add_command(subparsers, "lessons", None, _HELP["lessons"])
     sub = parser.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
 
-    p_list = sub.add_parser(
-        "list",
-        help="list the lessons",
-        description="List the lessons: number, file name, title.\n\nexample:\n  kplearn lessons list",
-    )
-    p_list.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    p_list.set_defaults(func=_list)
+    p_list = add_command(sub, "list", _list, _HELP["list"])
+    add_lesson_dir(p_list)
 
-    p_run = sub.add_parser(
-        "run",
-        help="execute lessons and write executed notebooks and HTML",
-        description=(
-            "Execute lessons in fresh kernels; write NN_name.ipynb and NN_name.html.\n"
-            "Progress shows the code cells done in the current lesson and its section.\n\n"
-            "examples:\n"
-            "  kplearn lessons run 01                          # lesson 1 into build/lessons/\n"
-            "  kplearn lessons run --out build/lessons         # every lesson\n"
-            "  kplearn lessons run 06 --real /path/to/faces68  # lesson 6 on real faces\n"
-            "  kplearn lessons run 04 --real-people ~/.cache/kplearn/coco-val2017-person"
-        ),
-    )
+    p_run = add_command(sub, "run", _run, _HELP["run"])
     p_run.add_argument(
         "names", nargs="*", metavar="NAME", help="lesson numbers or names (default: all)"
     )
@@ -62,7 +78,7 @@ def register(subparsers) -> None:
         "passed to the lessons as KPLEARN_COCO (read by kplearn.lessons.real_people)",
     )
     p_run.add_argument(
-        "--full", action="store_true", help="run with FAST = False (more data, longer training)"
+        "--full", action="store_true", help="run with QUICK = False (more data, longer training)"
     )
     p_run.add_argument("--seed", type=int, help="override each lesson's SEED")
     p_run.add_argument(
@@ -74,23 +90,13 @@ def register(subparsers) -> None:
     p_run.add_argument(
         "--timeout", type=int, default=900, help="seconds allowed per cell (default 900)"
     )
-    p_run.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
+    add_lesson_dir(p_run)
     p_run.add_argument("--quiet", action="store_true", help="no progress display")
-    p_run.set_defaults(func=_run)
 
-    p_refresh = sub.add_parser(
-        "refresh",
-        help="re-execute lessons in place, keeping only checked-cell outputs",
-        description=(
-            "For lesson authors: execute each lesson with its defaults and write it back with "
-            "outputs only on cells marked NBVAL_CHECK_OUTPUT (the references nbval compares)."
-            "\n\nexample:\n  kplearn lessons refresh 04"
-        ),
-    )
+    p_refresh = add_command(sub, "refresh", _refresh, _HELP["refresh"])
     p_refresh.add_argument("names", nargs="+", metavar="NAME", help="lesson numbers or names")
     p_refresh.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
-    p_refresh.add_argument("--dir", help="lesson folder (default: notebooks/ of the checkout)")
-    p_refresh.set_defaults(func=_refresh)
+    add_lesson_dir(p_refresh)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -127,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
     lessons = select_lessons(find_lessons(args.dir), args.names)
     parameters: dict = {}
     if args.full:
-        parameters["FAST"] = False
+        parameters["QUICK"] = False
     if args.seed is not None:
         parameters["SEED"] = args.seed
     for number, lesson in enumerate(lessons, start=1):

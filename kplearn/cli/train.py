@@ -31,30 +31,12 @@ if "torch" not in sys.modules:
 
 import numpy as np
 
+from kplearn.cli._common import positive_float, positive_int
+
 __all__ = ["register", "train_run", "split_data", "check_run_dir", "default_split", "SPLITS"]
 
 #: What ``kplearn evaluate --split`` chooses from.
 SPLITS = ("val", "train", "all")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _size(text: str) -> list[int]:
@@ -135,9 +117,9 @@ def register(subparsers) -> None:
                    help="run directory to write: a new or empty folder (see --overwrite)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in RUN_DIR (deleted first)")  # fmt: skip
-    p.add_argument("--minutes", type=_positive_float, default=None,
+    p.add_argument("--minutes", type=positive_float, default=None,
                    help="wall-clock budget in minutes (data loading excluded)")  # fmt: skip
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epoch budget (deep models)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="epoch budget (deep models)")
     p.add_argument(
         "--val", metavar="SPEC", default=None, help="validation data (default: hold out 10%%)"
     )
@@ -145,7 +127,7 @@ def register(subparsers) -> None:
         "--val-fraction", type=float, default=0.1, help="held-out fraction without --val (0.1)"
     )
     p.add_argument(
-        "--n", type=_positive_int, default=None, help="number of samples (synthetic) / subset size"
+        "--n", type=positive_int, default=None, help="number of samples (synthetic) / subset size"
     )
     p.add_argument("--image-size", type=_size, default=None, metavar="N|WxH",
                    help="synthetic: generated size; files: resize")  # fmt: skip
@@ -160,7 +142,7 @@ def register(subparsers) -> None:
                    help="network config override, e.g. --set stride=2 --set sigma=2.0")  # fmt: skip
     p.add_argument("--train-set", type=_setting, action="append", default=[], metavar="KEY=VALUE",
                    help="training setting override, e.g. --train-set lr=0.001")  # fmt: skip
-    p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument(
         "--device", default=None, help="cpu, cuda or mps (default: the fastest available)"
     )
@@ -175,7 +157,7 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, metavar="SPEC", help=spec_help)
     p.add_argument("--split", choices=SPLITS, default=None,
                    help="val, train or all (default: val on the run's own data, else all)")  # fmt: skip
-    p.add_argument("--n", type=_positive_int, default=None, help="number of samples / subset size")
+    p.add_argument("--n", type=positive_int, default=None, help="number of samples / subset size")
     p.add_argument("--image-size", type=_size, default=None, metavar="N|WxH",
                    help="synthetic: generated size; files: resize")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the data or subset (0)")

@@ -52,7 +52,14 @@ from kplearn.codecs.coordinates import (
 )
 from kplearn.codecs.heatmap import decode_heatmaps, encode_heatmaps, heatmap_maximum
 from kplearn.codecs.heatmap_codec import HeatmapCodec
-from kplearn.codecs.paf import encode_targets, find_peaks, group_people, paf_flip_map, paf_targets
+from kplearn.codecs.paf import (
+    encode_targets,
+    find_peaks,
+    group_people,
+    limb_agreement,
+    paf_flip_map,
+    paf_targets,
+)
 from kplearn.codecs.refine import (
     blur_kernel_for,
     blur_sigma,
@@ -90,6 +97,7 @@ __all__ = [
     "paf_targets",
     "encode_targets",
     "find_peaks",
+    "limb_agreement",
     "group_people",
     "paf_flip_map",
 ]

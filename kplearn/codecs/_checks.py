@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Sequence
+
 import numpy as np
 
 from kplearn._checks import check_size as _check_size
@@ -81,3 +84,39 @@ def check_heatmaps(heatmaps, name: str = "heatmaps", min_ndim: int = 2) -> np.nd
     if not np.all(np.isfinite(hm)):
         raise ValueError(f"{name} contain NaN or inf values")
     return hm
+
+
+def check_positive(value, name: str, allow_none: bool = False) -> float | None:
+    """A positive finite real (not a bool) as a float; ``None`` passes when ``allow_none``."""
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_codec_config(
+    config, kind: str, label: str, fields: Sequence[str], required: Sequence[str]
+) -> dict:
+    """The keyword arguments of a codec's ``to_config`` dict, checked: the codec's ``from_config``.
+
+    ``kind`` is the ``"type"`` entry (optional, but must match), ``label`` names the
+    codec in messages; keys outside ``fields`` and a missing ``required`` key are errors.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"{label} codec config must be a dict, got {type(config).__name__}")
+    cfg = dict(config)
+    found = cfg.pop("type", kind)
+    if found != kind:
+        raise ValueError(f"codec config has type {found!r}, not {kind!r}")
+    unknown = sorted(set(cfg) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"{label} codec config has unknown keys {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(fields)}"
+        )
+    for key in required:
+        if key not in cfg:
+            raise ValueError(f"{label} codec config is missing {key!r}")
+    return cfg

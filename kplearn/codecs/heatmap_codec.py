@@ -37,7 +37,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from kplearn.codecs._checks import DECODE_METHODS, ENCODINGS, check_choice, check_size
+from kplearn.codecs._checks import (
+    DECODE_METHODS,
+    ENCODINGS,
+    check_choice,
+    check_codec_config,
+    check_positive,
+    check_size,
+)
 from kplearn.codecs.heatmap import decode_heatmaps, encode_heatmaps
 from kplearn.codecs.refine import _gaussian_kernel, blur_kernel_for
 from kplearn.codecs.torch_ops import decode_heatmaps_torch, encode_heatmaps_torch
@@ -89,10 +96,7 @@ class HeatmapCodec:
         set_ = object.__setattr__
         set_(self, "input_size", check_size(self.input_size, "input_size"))
         set_(self, "heatmap_size", check_size(self.heatmap_size, "heatmap_size"))
-        s = self.sigma
-        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not np.isfinite(s) or s <= 0:
-            raise ValueError(f"sigma must be a positive finite number, got {s!r}")
-        set_(self, "sigma", float(s))
+        set_(self, "sigma", check_positive(self.sigma, "sigma"))
         check_choice(self.encoding, ENCODINGS, "encoding")
         check_choice(self.decoder, DECODE_METHODS, "decoder")
         k = blur_kernel_for(self.sigma) if self.blur_kernel is None else self.blur_kernel
@@ -183,19 +187,5 @@ class HeatmapCodec:
         ...
         ValueError: heatmap codec config has unknown keys 'decodr'; known: input_size, heatmap_size, sigma, encoding, decoder, blur_kernel
         """
-        if not isinstance(config, dict):
-            raise ValueError(f"heatmap codec config must be a dict, got {type(config).__name__}")
-        cfg = dict(config)
-        kind = cfg.pop("type", "heatmap")
-        if kind != "heatmap":
-            raise ValueError(f"codec config has type {kind!r}, not 'heatmap'")
-        unknown = sorted(set(cfg) - set(_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"heatmap codec config has unknown keys {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(_FIELDS)}"
-            )
-        for key in ("input_size", "heatmap_size"):
-            if key not in cfg:
-                raise ValueError(f"heatmap codec config is missing {key!r}")
-        return cls(**cfg)
+        required = ("input_size", "heatmap_size")
+        return cls(**check_codec_config(config, "heatmap", "heatmap", _FIELDS, required))

@@ -12,7 +12,7 @@ Encoding: :func:`paf_targets` (torch, a batch) and :func:`encode_targets` (numpy
 one image: heatmaps and fields). Decoding: :func:`group_people` turns peaks
 (:func:`find_peaks`) into people: every candidate pair of peaks of an edge is
 scored by the mean agreement between the field sampled along the segment and
-the segment's direction; pairs are accepted greedily by score (each peak used
+the segment's direction (:func:`limb_agreement`); pairs are accepted greedily by score (each peak used
 once per edge), and accepted pairs that share a peak are joined into people.
 Both use the unbiased grid of :mod:`kplearn.codecs.coordinates`. The network
 is :class:`kplearn.models.paf.PAFNet`.
@@ -39,7 +39,9 @@ import torch
 from kplearn.codecs.coordinates import heatmap_to_input, input_to_heatmap
 from kplearn.codecs.torch_ops import encode_heatmaps_torch
 
-__all__ = ["paf_targets", "encode_targets", "find_peaks", "group_people", "paf_flip_map"]
+__all__ = [
+    "paf_targets", "encode_targets", "find_peaks", "limb_agreement", "group_people", "paf_flip_map",
+]  # fmt: skip
 
 
 def paf_targets(
@@ -155,6 +157,57 @@ def find_peaks(heatmap: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     return np.array(out, np.float64).reshape(-1, 3)
 
 
+def limb_agreement(field: np.ndarray, start, end, samples: int = 10) -> np.ndarray:
+    """How well one limb's field agrees with candidate segments ``start -> end``, point by point.
+
+    ``samples`` points are spread evenly from ``start`` to ``end`` (both included);
+    at each, the field is read at the nearest map pixel (:func:`numpy.rint`, clipped
+    to the map) and its dot product with the segment's unit direction is taken.
+    On an exact limb of the same direction every value is 1; pointing the other way,
+    -1; across the limb or off it, 0. A zero-length segment has no direction: all 0.
+    The mean over the samples is OpenPose's association score of the pair
+    (:func:`group_people` adds a length prior and a minimum fraction).
+
+    Parameters
+    ----------
+    field : ndarray (2, H', W')
+        One limb's part affinity field, x channel then y, in map pixels.
+    start, end : array_like (..., 2)
+        Segment ends ``(x, y)`` in map pixels; broadcast against each other.
+    samples : int
+        Points sampled on each segment (at least 1).
+
+    Returns
+    -------
+    ndarray (..., samples)
+        The agreement at each sampled point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> along_x = np.stack([np.ones((8, 8)), np.zeros((8, 8))])
+    >>> limb_agreement(along_x, (1.0, 2.0), (6.0, 2.0), samples=3).tolist()
+    [1.0, 1.0, 1.0]
+    >>> limb_agreement(along_x, (6.0, 2.0), (1.0, 2.0)).mean(), limb_agreement(along_x, (2, 1), (2, 6)).mean()
+    (np.float64(-1.0), np.float64(0.0))
+    """
+    f = np.asarray(field, np.float64)
+    if f.ndim != 3 or f.shape[0] != 2:
+        raise ValueError(f"field must be (2, H, W), got shape {f.shape}")
+    if samples < 1:
+        raise ValueError(f"samples must be at least 1, got {samples}")
+    _, hh, wh = f.shape
+    pa, pb = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    d = pb - pa
+    length = np.hypot(d[..., 0], d[..., 1])
+    u = d / np.maximum(length, 1e-9)[..., None]
+    t = np.linspace(0.0, 1.0, samples)
+    pts = pa[..., None, :] + t[:, None] * d[..., None, :]  # (..., S, 2)
+    xi = np.clip(np.rint(pts[..., 0]).astype(int), 0, wh - 1)
+    yi = np.clip(np.rint(pts[..., 1]).astype(int), 0, hh - 1)
+    return f[0][yi, xi] * u[..., None, 0] + f[1][yi, xi] * u[..., None, 1]
+
+
 def group_people(
     heatmaps: np.ndarray,
     pafs: np.ndarray,
@@ -215,18 +268,13 @@ def group_people(
 
     # Candidate connections of every edge, accepted greedily by score.
     connections = []  # (edge, peak index a, peak index b, score)
-    t = np.linspace(0.0, 1.0, samples)
     for e, (a, b) in enumerate(edge_arr):
         pa, pb = peaks[a][:, :2], peaks[b][:, :2]
         if not len(pa) or not len(pb):
             continue
         d = pb[None] - pa[:, None]  # (A, B, 2)
         length = np.hypot(d[..., 0], d[..., 1])
-        u = d / np.maximum(length, 1e-9)[..., None]
-        pts = pa[:, None, None] + t[None, None, :, None] * d[:, :, None]  # (A, B, S, 2)
-        xi = np.clip(np.rint(pts[..., 0]).astype(int), 0, wh - 1)
-        yi = np.clip(np.rint(pts[..., 1]).astype(int), 0, hh - 1)
-        agree = paf[2 * e][yi, xi] * u[..., None, 0] + paf[2 * e + 1][yi, xi] * u[..., None, 1]
+        agree = limb_agreement(paf[2 * e : 2 * e + 2], pa[:, None], pb[None], samples)  # (A, B, S)
         # OpenPose's length prior: limbs longer than half the map are penalised.
         with np.errstate(divide="ignore"):
             prior = np.minimum(0.0, 0.5 * hh / np.maximum(length, 1e-9) - 1.0)

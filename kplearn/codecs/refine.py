@@ -52,6 +52,74 @@ def _integer_positions(xy: np.ndarray, width: int, height: int) -> tuple[np.ndar
     return ix, iy, finite
 
 
+def _refine(heatmaps, xy, step) -> np.ndarray:
+    """Move each position by the offsets ``step(hm, rows, ix, iy, finite)`` (or not at all: ``None``).
+
+    The maps are flattened to ``hm (N, H', W')``; ``rows`` indexes them and
+    ``(ix, iy)`` is the nearest pixel of each position (:func:`_integer_positions`).
+    """
+    hm, flat = _flatten(heatmaps, xy)
+    ix, iy, finite = _integer_positions(flat, hm.shape[-1], hm.shape[-2])
+    out = flat.copy()
+    offsets = step(hm, np.arange(hm.shape[0]), ix, iy, finite)
+    if offsets is not None:
+        out[:, 0] += offsets[0]
+        out[:, 1] += offsets[1]
+    return out.reshape(np.shape(xy))
+
+
+# The two steps below are written once for numpy and torch (``xp`` is either module,
+# the arrays of its kind): refine_quarter / refine_dark here and the torch decoder
+# (kplearn.codecs.torch_ops) share one statement of each rule, so they cannot drift.
+
+
+def _quarter_offsets(hm, rows, ix, iy, valid, xp):
+    """The quarter step at pixels ``(ix, iy)`` of maps ``hm (N, H', W')``; 0 where not taken.
+
+    ``valid`` (or ``None``: all) masks the positions that may move at all.
+    """
+    height, width = hm.shape[-2:]
+    can_x = (ix >= 1) & (ix <= width - 2)
+    can_y = (iy >= 1) & (iy <= height - 2)
+    if valid is not None:
+        can_x, can_y = can_x & valid, can_y & valid
+    # The neighbour lookups are clipped into the map; the masks drop the clipped ones.
+    gx = hm[rows, iy, xp.clip(ix + 1, 0, width - 1)] - hm[rows, iy, xp.clip(ix - 1, 0, width - 1)]
+    gy = hm[rows, xp.clip(iy + 1, 0, height - 1), ix] - hm[rows, xp.clip(iy - 1, 0, height - 1), ix]
+    return xp.where(can_x, 0.25 * xp.sign(gx), 0.0), xp.where(can_y, 0.25 * xp.sign(gy), 0.0)
+
+
+def _dark_offsets(logh, rows, ix, iy, valid, max_offset, xp):
+    """DARK's Newton step ``-H^{-1} grad`` of ``logh (N, H', W')`` at pixels ``(ix, iy)``; 0 where skipped.
+
+    ``valid`` (or ``None``: all) masks the positions that may move at all; see
+    :func:`refine_dark` for the skips.
+    """
+    height, width = logh.shape[-2:]
+    can = (ix >= 2) & (ix <= width - 3) & (iy >= 2) & (iy <= height - 3)
+    if valid is not None:
+        can = can & valid
+    cx, cy = xp.clip(ix, 2, width - 3), xp.clip(iy, 2, height - 3)
+
+    def at(dy: int, dx: int):
+        return logh[rows, cy + dy, cx + dx]
+
+    dx = 0.5 * (at(0, 1) - at(0, -1))
+    dy = 0.5 * (at(1, 0) - at(-1, 0))
+    dxx = 0.25 * (at(0, 2) - 2 * at(0, 0) + at(0, -2))
+    dyy = 0.25 * (at(2, 0) - 2 * at(0, 0) + at(-2, 0))
+    dxy = 0.25 * (at(1, 1) - at(-1, 1) - at(1, -1) + at(-1, -1))
+    det = dxx * dyy - dxy**2
+    ok = can & (det != 0)
+    safe_det = xp.where(ok, det, 1.0)
+    off_x = -(dyy * dx - dxy * dy) / safe_det
+    off_y = -(dxx * dy - dxy * dx) / safe_det
+    ok &= xp.isfinite(off_x) & xp.isfinite(off_y)
+    if max_offset is not None:
+        ok &= (xp.abs(off_x) <= max_offset) & (xp.abs(off_y) <= max_offset)
+    return xp.where(ok, off_x, 0.0), xp.where(ok, off_y, 0.0)
+
+
 def refine_quarter(heatmaps, xy) -> np.ndarray:
     """Quarter-pixel shift towards the larger neighbour, each axis on its own.
 
@@ -71,18 +139,7 @@ def refine_quarter(heatmaps, xy) -> np.ndarray:
     ndarray, shape (..., 2)
         Refined positions (float64, heatmap pixels).
     """
-    hm, flat = _flatten(heatmaps, xy)
-    n, height, width = hm.shape
-    ix, iy, finite = _integer_positions(flat, width, height)
-    m = np.arange(n)
-    out = flat.copy()
-    can_x = finite & (ix >= 1) & (ix <= width - 2)
-    can_y = finite & (iy >= 1) & (iy <= height - 2)
-    gx = hm[m, iy, np.minimum(ix + 1, width - 1)] - hm[m, iy, np.maximum(ix - 1, 0)]
-    gy = hm[m, np.minimum(iy + 1, height - 1), ix] - hm[m, np.maximum(iy - 1, 0), ix]
-    out[:, 0] += np.where(can_x, 0.25 * np.sign(gx), 0.0)
-    out[:, 1] += np.where(can_y, 0.25 * np.sign(gy), 0.0)
-    return out.reshape(np.shape(xy))
+    return _refine(heatmaps, xy, lambda *args: _quarter_offsets(*args, np))
 
 
 def blur_sigma(kernel_size: int) -> float:
@@ -170,35 +227,12 @@ def refine_dark(heatmaps, xy, blur_kernel: int = 11, max_offset: float | None = 
     ndarray, shape (..., 2)
         Refined positions (float64, heatmap pixels).
     """
-    hm, flat = _flatten(heatmaps, xy)
-    n, height, width = hm.shape
-    out = flat.copy()
-    if width < 5 or height < 5 or n == 0:
-        _gaussian_kernel(blur_kernel)  # still validate the argument
-        return out.reshape(np.shape(xy))
-    logh = np.log(np.maximum(gaussian_blur(hm, blur_kernel), _LOG_FLOOR))
-    ix, iy, finite = _integer_positions(flat, width, height)
-    can = finite & (ix >= 2) & (ix <= width - 3) & (iy >= 2) & (iy <= height - 3)
-    ix = np.clip(ix, 2, width - 3)
-    iy = np.clip(iy, 2, height - 3)
-    m = np.arange(n)
 
-    def at(dy: int, dx: int) -> np.ndarray:
-        return logh[m, iy + dy, ix + dx]
+    def step(hm, rows, ix, iy, finite):
+        if hm.shape[-1] < 5 or hm.shape[-2] < 5 or hm.shape[0] == 0:
+            _gaussian_kernel(blur_kernel)  # still validate the argument
+            return None
+        logh = np.log(np.maximum(gaussian_blur(hm, blur_kernel), _LOG_FLOOR))
+        return _dark_offsets(logh, rows, ix, iy, finite, max_offset, np)
 
-    dx = 0.5 * (at(0, 1) - at(0, -1))
-    dy = 0.5 * (at(1, 0) - at(-1, 0))
-    dxx = 0.25 * (at(0, 2) - 2 * at(0, 0) + at(0, -2))
-    dyy = 0.25 * (at(2, 0) - 2 * at(0, 0) + at(-2, 0))
-    dxy = 0.25 * (at(1, 1) - at(-1, 1) - at(1, -1) + at(-1, -1))
-    det = dxx * dyy - dxy**2
-    ok = can & (det != 0)
-    safe_det = np.where(ok, det, 1.0)
-    off_x = -(dyy * dx - dxy * dy) / safe_det
-    off_y = -(dxx * dy - dxy * dx) / safe_det
-    ok &= np.isfinite(off_x) & np.isfinite(off_y)
-    if max_offset is not None:
-        ok &= (np.abs(off_x) <= max_offset) & (np.abs(off_y) <= max_offset)
-    out[:, 0] += np.where(ok, off_x, 0.0)
-    out[:, 1] += np.where(ok, off_y, 0.0)
-    return out.reshape(np.shape(xy))
+    return _refine(heatmaps, xy, step)

@@ -27,12 +27,18 @@ np.True_
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from kplearn.codecs._checks import check_choice, check_keypoints, check_sigma, check_size
+from kplearn.codecs._checks import (
+    check_choice,
+    check_codec_config,
+    check_keypoints,
+    check_positive,
+    check_sigma,
+    check_size,
+)
 
 __all__ = ["encode_simcc", "decode_simcc", "simcc_bins", "SimCCCodec", "SIMCC_DECODERS"]
 
@@ -187,15 +193,6 @@ def decode_simcc(
 _SIMCC_FIELDS = ("input_size", "sigma", "split_ratio", "normalize", "decoder", "beta")
 
 
-def _positive(value, name: str, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class SimCCCodec:
     """SimCC labels and their decoding with every setting in one place (numpy).
@@ -243,13 +240,13 @@ class SimCCCodec:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "input_size", check_size(self.input_size, "input_size"))
-        set_(self, "sigma", _positive(self.sigma, "sigma"))
-        set_(self, "split_ratio", _positive(self.split_ratio, "split_ratio"))
+        set_(self, "sigma", check_positive(self.sigma, "sigma"))
+        set_(self, "split_ratio", check_positive(self.split_ratio, "split_ratio"))
         if not isinstance(self.normalize, (bool, np.bool_)):
             raise ValueError(f"normalize must be True or False, got {self.normalize!r}")
         set_(self, "normalize", bool(self.normalize))
         check_choice(self.decoder, SIMCC_DECODERS, "decoder")
-        set_(self, "beta", _positive(self.beta, "beta", allow_none=True))
+        set_(self, "beta", check_positive(self.beta, "beta", allow_none=True))
 
     @property
     def bins(self) -> tuple[int, int]:
@@ -281,21 +278,7 @@ class SimCCCodec:
     @classmethod
     def from_config(cls, config: dict) -> SimCCCodec:
         """The codec a :meth:`to_config` dict describes; unknown keys are an error."""
-        if not isinstance(config, dict):
-            raise ValueError(f"SimCC codec config must be a dict, got {type(config).__name__}")
-        cfg = dict(config)
-        kind = cfg.pop("type", "simcc")
-        if kind != "simcc":
-            raise ValueError(f"codec config has type {kind!r}, not 'simcc'")
-        unknown = sorted(set(cfg) - set(_SIMCC_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"SimCC codec config has unknown keys {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(_SIMCC_FIELDS)}"
-            )
-        if "input_size" not in cfg:
-            raise ValueError("SimCC codec config is missing 'input_size'")
-        return cls(**cfg)
+        return cls(**check_codec_config(config, "simcc", "SimCC", _SIMCC_FIELDS, ("input_size",)))
 
 
 def _as_numpy(values):

@@ -32,7 +32,7 @@ from kplearn.codecs._checks import (
     check_size,
 )
 from kplearn.codecs.coordinates import heatmap_to_input, input_to_heatmap
-from kplearn.codecs.refine import _LOG_FLOOR, _gaussian_kernel
+from kplearn.codecs.refine import _LOG_FLOOR, _dark_offsets, _gaussian_kernel, _quarter_offsets
 
 __all__ = ["decode_heatmaps_torch", "encode_heatmaps_torch"]
 
@@ -166,37 +166,12 @@ def decode_heatmaps_torch(
     invalid = scores <= 0
     m = torch.arange(n, device=dev)
     if method == "quarter":
-        can_x = (ix >= 1) & (ix <= width - 2)
-        can_y = (iy >= 1) & (iy <= height - 2)
-        gx = flat[m, iy, (ix + 1).clamp(max=width - 1)] - flat[m, iy, (ix - 1).clamp(min=0)]
-        gy = flat[m, (iy + 1).clamp(max=height - 1), ix] - flat[m, (iy - 1).clamp(min=0), ix]
-        xy[:, 0] += torch.where(can_x, 0.25 * torch.sign(gx), torch.zeros_like(gx))
-        xy[:, 1] += torch.where(can_y, 0.25 * torch.sign(gy), torch.zeros_like(gy))
+        xy += torch.stack(_quarter_offsets(flat, m, ix, iy, None, torch), dim=-1)
     elif method == "dark":
         _gaussian_kernel(blur_kernel)  # validate even when the maps are too small to refine
         if width >= 5 and height >= 5:
             logh = torch.log(torch.clamp(_blur(flat, blur_kernel), min=_LOG_FLOOR))
-            can = (ix >= 2) & (ix <= width - 3) & (iy >= 2) & (iy <= height - 3)
-            cx, cy = ix.clamp(2, width - 3), iy.clamp(2, height - 3)
-
-            def at(dy: int, dx: int) -> torch.Tensor:
-                return logh[m, cy + dy, cx + dx]
-
-            dx = 0.5 * (at(0, 1) - at(0, -1))
-            dy = 0.5 * (at(1, 0) - at(-1, 0))
-            dxx = 0.25 * (at(0, 2) - 2 * at(0, 0) + at(0, -2))
-            dyy = 0.25 * (at(2, 0) - 2 * at(0, 0) + at(-2, 0))
-            dxy = 0.25 * (at(1, 1) - at(-1, 1) - at(1, -1) + at(-1, -1))
-            det = dxx * dyy - dxy**2
-            ok = can & (det != 0)
-            safe = torch.where(ok, det, torch.ones_like(det))
-            off_x = -(dyy * dx - dxy * dy) / safe
-            off_y = -(dxx * dy - dxy * dx) / safe
-            ok &= torch.isfinite(off_x) & torch.isfinite(off_y)
-            if max_offset is not None:
-                ok &= (off_x.abs() <= max_offset) & (off_y.abs() <= max_offset)
-            xy[:, 0] += torch.where(ok, off_x, torch.zeros_like(off_x))
-            xy[:, 1] += torch.where(ok, off_y, torch.zeros_like(off_y))
+            xy += torch.stack(_dark_offsets(logh, m, ix, iy, None, max_offset, torch), dim=-1)
     elif method == "softargmax":
         z = flat.reshape(n, -1)
         if beta is None:

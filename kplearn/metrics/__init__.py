@@ -12,10 +12,13 @@ All functions take numpy arrays in image pixels, in the kplearn conventions
 - :mod:`kplearn.metrics.oks` — :func:`oks`, object keypoint similarity.
 - :mod:`kplearn.metrics.coco_eval` — :func:`coco_keypoint_eval`, pycocotools' ten
   keypoint statistics (identical values, several times faster).
+- :mod:`kplearn.metrics.bootstrap` — :func:`bootstrap_interval`, a paired percentile-bootstrap
+  interval over test images: is a difference between two methods more than the luck of the test set?
 - :mod:`kplearn.metrics.simulate` — :func:`simulate_predictions`, :func:`simulate_detections`:
   predictions with errors of a known size, to see what each metric measures.
 """
 
+from kplearn.metrics.bootstrap import bootstrap_interval
 from kplearn.metrics.coco_eval import (
     AREA_RANGES,
     OKS_THRESHOLDS,
@@ -48,6 +51,7 @@ __all__ = [
     "RECALL_THRESHOLDS",
     "STAT_NAMES",
     "body_metrics",
+    "bootstrap_interval",
     "ced_auc",
     "coco_keypoint_eval",
     "epe",

@@ -175,6 +175,25 @@ def _index_ids(ids: Sequence, table: dict, what: str, kind: str) -> np.ndarray:
         ) from None
 
 
+def _index_records(
+    records: list, gt: _GroundTruth, what: str, plural: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Image and category indices (into ``gt``'s sorted ids) of records that must be dicts.
+
+    Each record needs an ``image_id`` and a ``category_id``; ``what`` names one
+    record in messages (``"detection #3 ..."``), ``plural`` all of them.
+    """
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise ValueError(f"{what} #{i} is not a dict")
+        for key in ("image_id", "category_id"):
+            if key not in r:
+                raise ValueError(f"{what} #{i} has no {key!r}")
+    img = _index_ids([r["image_id"] for r in records], gt.image_index, plural, "image")
+    cat = _index_ids([r["category_id"] for r in records], gt.category_index, plural, "category")
+    return img, cat
+
+
 def _hashable_in(key: Any, table: dict) -> bool:
     try:
         return key in table
@@ -225,18 +244,7 @@ class _GroundTruth:
         _check_unique_ids(anns, "gt annotations")
 
         n = len(anns)
-        for i, a in enumerate(anns):
-            if not isinstance(a, dict):
-                raise ValueError(f"gt annotation #{i} is not a dict")
-            for key in ("image_id", "category_id"):
-                if key not in a:
-                    raise ValueError(f"gt annotation #{i} has no {key!r}")
-        self.img = _index_ids(
-            [a["image_id"] for a in anns], self.image_index, "gt annotations", "image"
-        )
-        self.cat = _index_ids(
-            [a["category_id"] for a in anns], self.category_index, "gt annotations", "category"
-        )
+        self.img, self.cat = _index_records(anns, self, "gt annotation", "gt annotations")
         self.num_keypoints: int | None = None
         kp = np.zeros((0, 0, 3))
         if n:
@@ -310,16 +318,7 @@ class _Detections:
             raise ValueError("dt must be a list of COCO result dicts (or a path to one)")
         dts = list(data)
         n = len(dts)
-        for i, d in enumerate(dts):
-            if not isinstance(d, dict):
-                raise ValueError(f"detection #{i} is not a dict")
-            for key in ("image_id", "category_id"):
-                if key not in d:
-                    raise ValueError(f"detection #{i} has no {key!r}")
-        self.img = _index_ids([d["image_id"] for d in dts], gt.image_index, "detections", "image")
-        self.cat = _index_ids(
-            [d["category_id"] for d in dts], gt.category_index, "detections", "category"
-        )
+        self.img, self.cat = _index_records(dts, gt, "detection", "detections")
         self.score = _float_rows(dts, "score", None, "detection") if n else np.zeros(0)
         if not np.all(np.isfinite(self.score)):
             bad = int(np.flatnonzero(~np.isfinite(self.score))[0])

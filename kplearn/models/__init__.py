@@ -6,7 +6,8 @@
 - :class:`SimCCNet` — RTMPose-style 1-D coordinate classification (SimCC head, CSP encoder);
 - :class:`PAFNet` with :func:`group_people` — bottom-up multi-person keypoints (OpenPose idea);
 - :func:`build_model` / :data:`DEEP_MODELS` — names and default settings;
-- :func:`model_profile` — parameters, MACs and CPU milliseconds per image.
+- :func:`model_profile` — parameters, MACs and CPU milliseconds per image;
+- :func:`model_summary` — a table of the layers, their output shapes and parameters.
 
 Examples
 --------
@@ -16,7 +17,13 @@ True
 """
 
 from kplearn.models.base import KeypointNet, gaussian_targets
-from kplearn.models.complexity import count_macs, count_parameters, model_profile, time_per_image
+from kplearn.models.complexity import (
+    count_macs,
+    count_parameters,
+    model_profile,
+    model_summary,
+    time_per_image,
+)
 from kplearn.models.hourglass import StackedHourglass
 from kplearn.models.hrnet import TinyHRNet
 from kplearn.models.integral import IntegralNet
@@ -54,6 +61,7 @@ __all__ = [
     "group_people",
     "model_profile",
     "count_parameters",
+    "model_summary",
     "count_macs",
     "time_per_image",
 ]

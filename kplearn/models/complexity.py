@@ -1,4 +1,4 @@
-"""How big and how fast a network is: parameters, multiply-accumulates and CPU time per image.
+"""How big and how fast a network is: its layers, parameters, multiply-accumulates and CPU time per image.
 
 Examples
 --------
@@ -15,12 +15,96 @@ from torch import nn
 
 from kplearn.timing import median_ms
 
-__all__ = ["count_parameters", "count_macs", "time_per_image", "model_profile"]
+__all__ = ["count_parameters", "model_summary", "count_macs", "time_per_image", "model_profile"]
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (all of them by default)."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only))
+
+
+def _shape_text(output) -> str:
+    """Shape of one image's share of a module output: tensors, lists/tuples of them, dicts of them."""
+    if isinstance(output, torch.Tensor):
+        return str(tuple(output.shape[1:]))
+    if isinstance(output, (list, tuple)):
+        return "[" + ", ".join(_shape_text(o) for o in output) + "]"
+    if isinstance(output, dict):
+        return ", ".join(f"{k} {_shape_text(v)}" for k, v in output.items())
+    return type(output).__name__
+
+
+def model_summary(model: nn.Module, input_size: tuple[int, int] | None = None, depth: int = 2) -> str:
+    """A table of a network's layers: each module's type, output shape and parameter count.
+
+    One forward pass (eval mode, no gradient) of a batch of one zero image through
+    ``model`` records, with forward hooks, the output of every sub-module down to
+    ``depth`` levels of nesting; children are indented under their parent. Shapes
+    are per image (the batch dimension is left out); a module's parameters include
+    those of its children, so the rows of one level add up to their parent's.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Takes ``(N, 3, H, W)`` images.
+    input_size : (int, int), optional
+        ``(width, height)``; by default the model's own ``input_size``.
+    depth : int
+        How many levels of sub-modules to list (1: only the direct children).
+
+    Returns
+    -------
+    str
+        One line per module, then a ``total`` line with the parameter count
+        (and the trainable count when some parameters are frozen).
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(128, 2))
+    >>> print(model_summary(net, (8, 8)))
+    layer  type     output (per image)  parameters
+    0      Conv2d   (8, 4, 4)                  224
+    1      ReLU     (8, 4, 4)                    0
+    2      Flatten  (128,)                       0
+    3      Linear   (2,)                       258
+    total                                      482
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    if input_size is None:
+        input_size = getattr(model, "input_size", None)
+        if input_size is None:
+            raise ValueError("input_size is needed for a model that does not define one")
+    listed = [(name, m) for name, m in model.named_modules() if name and name.count(".") < depth]
+    shapes: dict[str, str] = {}
+
+    def recorder(name: str):
+        def hook(module, inputs, output):
+            shapes[name] = _shape_text(output)
+
+        return hook
+
+    handles = [m.register_forward_hook(recorder(name)) for name, m in listed]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(_input(input_size).to(_device(model)))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    rows = [("layer", "type", "output (per image)", "parameters")]
+    for name, m in listed:
+        indent = "  " * name.count(".")
+        rows.append((indent + name, type(m).__name__, shapes.get(name, "-"), f"{count_parameters(m):,}"))
+    total, trainable = count_parameters(model), count_parameters(model, trainable_only=True)
+    rows.append(("total", "", "", f"{total:,}" + ("" if trainable == total else f" ({trainable:,} trainable)")))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        f"{r[0]:{widths[0]}s}  {r[1]:{widths[1]}s}  {r[2]:{widths[2]}s}  {r[3]:>{widths[3]}s}" for r in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _input(input_size: tuple[int, int], batch: int = 1) -> torch.Tensor:

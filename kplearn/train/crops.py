@@ -31,7 +31,7 @@ import torch
 
 from kplearn._checks import as_rgb as check_image
 from kplearn._checks import check_boxes
-from kplearn.data.datasets import KeypointDataset
+from kplearn.data.datasets import KeypointDataset, Sample
 from kplearn.data.transforms import transform_keypoints
 from kplearn.geometry import crop_image, crop_matrix
 
@@ -81,19 +81,32 @@ class CropSet:
         return int(self.images.shape[3]), int(self.images.shape[2])
 
 
+def labelled_instances(sample: Sample, index: int, box_mode: str, why: str) -> list[int]:
+    """The instances of ``sample`` with at least one labelled keypoint.
+
+    With ``box_mode="image"`` (one whole-image crop per sample) the sample must
+    hold a single instance: else a ``ValueError`` naming the sample (``index``
+    when it has no name), its number of people and then ``why``.
+    """
+    labelled = [m for m in range(sample.num_instances) if np.any(sample.keypoints[m, :, 2] > 0)]
+    if box_mode == "image" and sample.num_instances > 1:
+        raise ValueError(f"sample {sample.name or index!r} has {sample.num_instances} people{why}")
+    return labelled
+
+
 def _instances(dataset: KeypointDataset, box_mode: str, bottom_up: bool):
     """``(sample index, instance index or -1, box or None)`` for every crop to make."""
     for i, sample in enumerate(dataset):
         if bottom_up:
             yield i, -1, None
             continue
-        labelled = [m for m in range(sample.num_instances) if np.any(sample.keypoints[m, :, 2] > 0)]
+        labelled = labelled_instances(
+            sample,
+            i,
+            box_mode,
+            "; whole-image crops need one instance per image (use box mode 'box' for scenes)",
+        )
         if box_mode == "image":
-            if sample.num_instances > 1:
-                raise ValueError(
-                    f"sample {sample.name or i!r} has {sample.num_instances} people; whole-image crops "
-                    "need one instance per image (use box mode 'box' for scenes)"
-                )
             yield i, (labelled[0] if labelled else 0), None
         else:
             for m in labelled:

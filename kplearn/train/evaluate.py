@@ -24,6 +24,7 @@ import numpy as np
 from kplearn.data.datasets import KeypointDataset
 from kplearn.data.formats import dataset_to_coco, predictions_to_coco
 from kplearn.run_config import box_mode_for
+from kplearn.train.crops import labelled_instances
 from kplearn.train.runs import as_localiser
 
 __all__ = ["evaluate", "predict_dataset"]
@@ -42,13 +43,13 @@ def predict_dataset(
         box_mode = box_mode_for(single_instance=data.is_single_instance)
     rows, images, boxes = [], [], []
     for i, s in enumerate(data):
-        labelled = [m for m in range(s.num_instances) if np.any(s.keypoints[m, :, 2] > 0)]
+        labelled = labelled_instances(
+            s,
+            i,
+            box_mode,
+            " but the model crops whole images (it was trained on one instance per image)",
+        )
         if box_mode == "image":
-            if s.num_instances > 1:
-                raise ValueError(
-                    f"sample {s.name or i!r} has {s.num_instances} people but the model crops whole "
-                    "images (it was trained on one instance per image)"
-                )
             labelled = labelled[:1]
         for m in labelled:
             rows.append((i, m))

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import EllipseCollection, LineCollection
 
+from kplearn.viz.keypoints import _frame_image, _image_axes
+
 __all__ = ["plot_interest_points", "plot_matches"]
 
 
@@ -62,10 +64,7 @@ def plot_interest_points(
         xy = np.asarray(keypoints, dtype=np.float64).reshape(-1, 2)
         scale = angle = None
         method = ""
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    h, w = img.shape[:2]
-    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+    ax = _image_axes(img, ax, figsize)
     if show_scale and scale is not None and len(xy):
         d = np.asarray(scale, dtype=np.float64)
         circles = EllipseCollection(d, d, np.zeros_like(d), units="xy", offsets=xy,
@@ -79,10 +78,7 @@ def plot_interest_points(
             ax.add_collection(LineCollection(np.stack([xy[has], ends], 1), colors=color,
                                              linewidths=0.7))  # fmt: skip
     ax.scatter(xy[:, 0], xy[:, 1], s=6, c=color, edgecolors="black", linewidths=0.3)
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
-    ax.set_xlabel("x (px)")
-    ax.set_ylabel("y (px)")
+    _frame_image(ax, img)
     ax.set_title(title if title is not None else f"{method or 'points'}: {len(xy)} points")
     return ax
 

@@ -17,7 +17,7 @@ Heatmaps are placed with kplearn's default (unbiased) convention: heatmap pixel
 Examples
 --------
 >>> import matplotlib
->>> matplotlib.use("Agg")
+>>> matplotlib.use("Agg")  # no windows; the functions' examples below draw headless too
 >>> import numpy as np
 >>> from kplearn.viz import draw_keypoints
 >>> img = np.zeros((40, 40, 3), np.uint8)
@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -69,19 +69,31 @@ def _check_image(image, what: str = "image") -> np.ndarray:
     return img
 
 
+def _as_instances(
+    points, skeleton: Skeleton, what: str, third: float, layout_hint: bool
+) -> np.ndarray:
+    """``(K, 2|3)`` or ``(M, K, 2|3)`` -> ``(M, K, 3)``; two-column input gets ``third``.
+
+    ``layout_hint`` names the skeleton in the shape error (for ground truth, whose ``K``
+    comes from the layout the caller chose).
+    """
+    p = np.array(points, dtype=np.float64)
+    if p.ndim == 2:
+        p = p[None]
+    k = skeleton.num_keypoints
+    if p.ndim != 3 or p.shape[1] != k or p.shape[2] not in (2, 3):
+        layout = f" for layout {skeleton.name!r}" if layout_hint else ""
+        raise ValueError(
+            f"{what}: expected shape ({k}, 2|3) or (M, {k}, 2|3){layout}, got {np.shape(points)}"
+        )
+    if p.shape[2] == 2:
+        p = np.concatenate([p, np.full(p.shape[:2] + (1,), float(third))], axis=2)
+    return p
+
+
 def _check_instances(keypoints, skeleton: Skeleton, what: str = "keypoints") -> np.ndarray:
     """``(K, 2|3)`` or ``(M, K, 2|3)`` -> ``(M, K, 3)``, with ``v = 2`` for 2-column input."""
-    kp = np.array(keypoints, dtype=np.float64)
-    if kp.ndim == 2:
-        kp = kp[None]
-    k = skeleton.num_keypoints
-    if kp.ndim != 3 or kp.shape[1] != k or kp.shape[2] not in (2, 3):
-        raise ValueError(
-            f"{what}: expected shape ({k}, 2|3) or (M, {k}, 2|3) for layout {skeleton.name!r}, "
-            f"got {np.shape(keypoints)}"
-        )
-    if kp.shape[2] == 2:
-        kp = np.concatenate([kp, np.full(kp.shape[:2] + (1,), 2.0)], axis=2)
+    kp = _as_instances(keypoints, skeleton, what, third=2.0, layout_hint=True)
     v = kp[..., 2]
     if not np.all(np.isin(v, (0, 1, 2))):
         raise ValueError(f"{what}: visibility must be 0, 1 or 2, found {np.unique(v)[:5].tolist()}")
@@ -96,20 +108,45 @@ def _check_instances(keypoints, skeleton: Skeleton, what: str = "keypoints") -> 
 
 def _check_predictions(predictions, skeleton: Skeleton, what: str = "predictions") -> np.ndarray:
     """Predictions ``(K, 2|3)`` or ``(M, K, 2|3)``; a third column > 0 marks a predicted point."""
-    p = np.array(predictions, dtype=np.float64)
-    if p.ndim == 2:
-        p = p[None]
-    k = skeleton.num_keypoints
-    if p.ndim != 3 or p.shape[1] != k or p.shape[2] not in (2, 3):
-        raise ValueError(
-            f"{what}: expected shape ({k}, 2|3) or (M, {k}, 2|3), got {np.shape(predictions)}"
-        )
-    if p.shape[2] == 2:
-        p = np.concatenate([p, np.ones(p.shape[:2] + (1,))], axis=2)
+    p = _as_instances(predictions, skeleton, what, third=1.0, layout_hint=False)
     shown = p[..., 2] > 0
     if (shown & ~np.isfinite(p[..., :2]).all(-1)).any():
         raise ValueError(f"{what}: a predicted keypoint has a NaN or infinite coordinate")
     return p
+
+
+# --- image axes ---------------------------------------------------------------------------------
+
+
+def _image_extent(img: np.ndarray) -> tuple[float, float, float, float]:
+    """``(left, right, bottom, top)``: the pixel-centre extent of an image, y pointing down."""
+    h, w = img.shape[:2]
+    return (-0.5, w - 0.5, h - 0.5, -0.5)
+
+
+def _show_image(ax: Axes, img: np.ndarray) -> None:
+    """Show a uint8 image at its true grey levels (grey images in grey, not a colour map)."""
+    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+
+
+def _image_axes(img: np.ndarray, ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """``ax``, or a new ``figsize`` axes, showing ``img`` (see :func:`_frame_image`)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    _show_image(ax, img)
+    return ax
+
+
+def _frame_image(ax: Axes, img: np.ndarray) -> None:
+    """Limit ``ax`` to the image's pixel-centre extent and label its axes in pixels.
+
+    Called after drawing, so points off the image do not widen the view.
+    """
+    left, right, bottom, top = _image_extent(img)
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.set_xlabel("x (px)")
+    ax.set_ylabel("y (px)")
 
 
 # --- colours ------------------------------------------------------------------------------------
@@ -272,9 +309,6 @@ def draw_keypoints(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
     >>> kp = np.array([[5, 5, 2], [15, 5, 2], [10, 10, 2], [6, 15, 2], [14, 15, 2]], float)
     >>> ax = draw_keypoints(np.zeros((20, 20), np.uint8), kp, "faces5", predictions=kp[:, :2] + 1)
     >>> ax.get_xlabel()
@@ -284,15 +318,9 @@ def draw_keypoints(
     sk = get_skeleton(skeleton)
     kp = _check_instances(keypoints, sk)
     pred = None if predictions is None else _check_predictions(predictions, sk)
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    h, w = img.shape[:2]
-    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+    ax = _image_axes(img, ax, figsize)
     _draw_on(ax, kp, sk, show_hidden, color_by, pred, marker_size, line_width)
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
-    ax.set_xlabel("x (px)")
-    ax.set_ylabel("y (px)")
+    _frame_image(ax, img)
     if title is None:
         n_vis, n_hid = int((kp[..., 2] == 2).sum()), int((kp[..., 2] == 1).sum())
         title = f"{sk.name}: {n_vis} visible, {n_hid} hidden"
@@ -300,6 +328,33 @@ def draw_keypoints(
     if legend or (legend is None and pred is not None):
         ax.legend(loc="upper right", fontsize="small", framealpha=0.7)
     return ax
+
+
+def _check_ncols(ncols, n: int) -> int:
+    """Columns of a grid of ``n`` panels: a positive integer, at most ``n``."""
+    if int(ncols) != ncols or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    return min(int(ncols), n)
+
+
+def _panel_grid(
+    n: int,
+    ncols: int,
+    figsize: tuple[float, float] | None,
+    cell: Callable[[int, int], tuple[float, float]],
+) -> tuple[Figure, np.ndarray, list[Axes]]:
+    """A figure of ``n`` panels in rows of ``ncols``; the unused cells of the last row are off.
+
+    ``figsize`` defaults to ``cell(ncols, nrows)``. Returns the figure, the whole
+    ``(nrows, ncols)`` axes array (for a shared colour bar) and the ``n`` panels in order.
+    """
+    nrows = math.ceil(n / ncols)
+    if figsize is None:
+        figsize = cell(ncols, nrows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    return fig, axes, list(axes.flat[:n])
 
 
 def _as_list(x, n: int, what: str) -> list:
@@ -349,9 +404,6 @@ def show_grid(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
     >>> imgs = np.zeros((3, 20, 20), np.uint8)
     >>> kps = np.tile(np.array([[5, 5, 2], [15, 5, 2], [10, 10, 2], [6, 15, 2], [14, 15, 2]], float),
     ...               (3, 1, 1))
@@ -364,8 +416,7 @@ def show_grid(
     n = len(imgs)
     if n == 0:
         raise ValueError("show_grid: no images")
-    if int(ncols) != ncols or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    ncols = _check_ncols(ncols, n)
     kps = _as_list(keypoints, n, "keypoints")
     preds = None if predictions is None else _as_list(predictions, n, "predictions")
     names = (
@@ -373,15 +424,8 @@ def show_grid(
         if titles is None
         else [str(t) for t in _as_list(titles, n, "titles")]
     )
-    ncols = min(int(ncols), n)
-    nrows = math.ceil(n / ncols)
-    if figsize is None:
-        figsize = (2.6 * ncols, 2.6 * nrows + 0.4)
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained")
-    for i, ax in enumerate(axes.flat):
-        if i >= n:
-            ax.set_axis_off()
-            continue
+    fig, _, panels = _panel_grid(n, ncols, figsize, lambda c, r: (2.6 * c, 2.6 * r + 0.4))
+    for i, ax in enumerate(panels):
         draw_keypoints(
             imgs[i], kps[i], sk, ax=ax, show_hidden=show_hidden, color_by=color_by, title=names[i],
             predictions=None if preds is None else preds[i], marker_size=marker_size,
@@ -494,12 +538,9 @@ def overlay_heatmaps(
     peak = combined.max()
     if peak > 0:
         combined = combined / peak
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    h, w = img.shape[:2]
-    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+    ax = _image_axes(img, ax, figsize)
     layer = ax.imshow(combined, cmap=cmap, alpha=alpha, vmin=0.0, vmax=1.0,
-                      extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="bilinear")  # fmt: skip
+                      extent=_image_extent(img), interpolation="bilinear")  # fmt: skip
     layer.set_gid("heatmap-overlay")
     if keypoints is not None:
         if skeleton is not None:
@@ -517,11 +558,8 @@ def overlay_heatmaps(
             sc.set_gid("keypoints-visible")
     if colorbar:
         ax.figure.colorbar(layer, ax=ax, fraction=0.046, pad=0.02, label="heatmap / max")
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
-    ax.set_xlabel("x (px)")
-    ax.set_ylabel("y (px)")
-    stride = w / hm.shape[2]
+    _frame_image(ax, img)
+    stride = img.shape[1] / hm.shape[2]
     ax.set_title(title if title is not None else f"{hm.shape[0]} heatmaps, max (stride {stride:g})")
     return ax
 
@@ -580,27 +618,17 @@ def plot_heatmap_channels(
     else:
         labels = [f"keypoint {i}" for i in range(k)]
     img = None if image is None else _check_image(image)
-    if int(ncols) != ncols or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
     n = len(idx)
-    ncols = min(int(ncols), n)
-    nrows = math.ceil(n / ncols)
-    if figsize is None:
-        figsize = (2.2 * ncols + 0.8, 2.2 * nrows + 0.4)
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained")
+    ncols = _check_ncols(ncols, n)
+    fig, axes, panels = _panel_grid(n, ncols, figsize, lambda c, r: (2.2 * c + 0.8, 2.2 * r + 0.4))
     vmax = max(float(hm[idx].max()), 1e-12)
     vmin = min(float(hm[idx].min()), 0.0)
     layer = None
-    for j, ax in enumerate(axes.flat):
-        if j >= n:
-            ax.set_axis_off()
-            continue
-        c = idx[j]
+    for c, ax in zip(idx, panels, strict=True):
         if img is not None:
-            h, w = img.shape[:2]
-            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+            _show_image(ax, img)
             layer = ax.imshow(hm[c], cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax,
-                              extent=(-0.5, w - 0.5, h - 0.5, -0.5))  # fmt: skip
+                              extent=_image_extent(img))  # fmt: skip
         else:
             layer = ax.imshow(hm[c], cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(labels[c], fontsize="small")
@@ -639,9 +667,6 @@ def plot_pck_curves(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
     >>> t = np.linspace(0, 0.2, 5)
     >>> fig = plot_pck_curves({"mean shape": (t, t * 2), "cnn": (t, np.sqrt(t / 0.2), 0.6)})
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
@@ -716,8 +741,6 @@ def plot_bar_table(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> fig = plot_bar_table({"hog-svm": {"nme": 0.08, "ms": 12.0}, "cnn": {"nme": 0.05, "ms": 3.0}},
     ...                      lower_is_better=["nme", "ms"])
     >>> [ax.get_title() for ax in fig.axes]
@@ -732,18 +755,14 @@ def plot_bar_table(
     if not metrics:
         raise ValueError("plot_bar_table: no metrics")
     lower = set(lower_is_better)
-    ncols = max(1, min(int(ncols), len(metrics)))
-    nrows = math.ceil(len(metrics) / ncols)
-    if figsize is None:
-        figsize = (max(3.2, 0.7 * len(methods) + 1.6) * ncols, 3.2 * nrows + 0.4)
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained")
+    ncols = max(1, min(int(ncols), len(metrics)))  # lenient: 0 means one column
+    panel_width = max(3.2, 0.7 * len(methods) + 1.6)
+    fig, _, panels = _panel_grid(
+        len(metrics), ncols, figsize, lambda c, r: (panel_width * c, 3.2 * r + 0.4)
+    )
     colours = [plt.get_cmap("tab10")(i % 10) for i in range(len(methods))]
     x = np.arange(len(methods))
-    for j, ax in enumerate(axes.flat):
-        if j >= len(metrics):
-            ax.set_axis_off()
-            continue
-        metric = metrics[j]
+    for metric, ax in zip(metrics, panels, strict=True):
         vals = np.array([float(table[m].get(metric, np.nan)) for m in table], dtype=np.float64)
         errs = None
         if errors is not None:

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from kplearn.skeletons import Skeleton, get_skeleton
+from kplearn.viz.keypoints import _frame_image
 
 __all__ = ["plot_history", "plot_histories", "draw_cascade_stages"]
 
@@ -190,9 +191,6 @@ def draw_cascade_stages(
                 plt.Rectangle((cx - r, cy - r), 2 * r, 2 * r, fill=False, color="cyan", lw=1.2)
             )
         ax.set_title(title, fontsize="small")
-        ax.set_xlim(-0.5, img.shape[1] - 0.5)
-        ax.set_ylim(img.shape[0] - 0.5, -0.5)
-        ax.set_xlabel("x (px)")
-        ax.set_ylabel("y (px)")
+        _frame_image(ax, img)
     axes[0][0].legend(fontsize="x-small", loc="lower left")
     return fig

@@ -1,4 +1,4 @@
-"""Exact anti-aliased rasterisation and the argument checks shared by the generators.
+"""Exact anti-aliased rasterisation, the argument checks and the occluders shared by the generators.
 
 Why not OpenCV's ``fillPoly(..., LINE_AA, shift)``: it dilates shapes by about
 half a pixel and can move an edge by up to half a pixel, so a landmark drawn
@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+
+from kplearn.data.synthetic.textures import BACKGROUND_IMAGES, random_crop
 
 Polygon = np.ndarray  # (N, 2) float x, y
 
@@ -294,6 +296,66 @@ def point_in_polygon(points: np.ndarray, poly: Polygon) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         xi = a[:, 0][None] + (y - ya) * (b[:, 0] - a[:, 0])[None] / (yb - ya)
     return (cross & (x < xi)).sum(axis=1) % 2 == 1
+
+
+# --- occluders -----------------------------------------------------------------------------
+_SQUARE = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])
+
+
+def textured_occluder(
+    rng: np.random.Generator,
+    centre: np.ndarray,
+    major: float,
+    minor: float,
+    width: int,
+    height: int,
+    brightness: tuple[float, float] | None = (0.6, 1.1),
+) -> tuple[Polygon, np.ndarray, dict]:
+    """A randomly turned ellipse or rectangle at ``centre``, filled with a crop of a photograph.
+
+    The generators draw the centre and the size themselves (each in its own
+    order), then this draws, in this order: the angle, the kind, the photograph,
+    its crop and, unless ``brightness`` is ``None``, a brightness factor from
+    that range. Keeping this order keeps every generator's data the same for a seed.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    centre : ndarray (2,)
+        Centre in image pixels.
+    major, minor : float
+        Lengths of the two sides (rectangle) or axes (ellipse) in pixels.
+    width, height : int
+        Image size; the fill is a ``height x width`` float image.
+    brightness : (lo, hi) or None
+        Range of the factor the fill is multiplied by; ``None`` leaves it as cropped.
+
+    Returns
+    -------
+    poly : ndarray (N, 2)
+        The outline.
+    fill : ndarray (height, width, 3)
+        What to paint it with.
+    meta : dict
+        ``kind``, ``center``, ``size``, ``angle`` and ``texture`` (the photograph's name).
+    """
+    angle = float(rng.uniform(0, 180))
+    if rng.random() < 0.5:
+        kind, poly = "ellipse", ellipse(centre, (0.5 * major, 0.5 * minor), angle)
+    else:
+        kind, poly = "rectangle", similarity(_SQUARE * (major, minor), 1.0, -angle, centre)
+    src = BACKGROUND_IMAGES[rng.integers(len(BACKGROUND_IMAGES))]
+    fill = random_crop(rng, src, width, height, zoom=(0.5, 2.0))
+    if brightness is not None:
+        fill = fill * float(rng.uniform(*brightness))
+    meta = {
+        "kind": kind,
+        "center": centre.tolist(),
+        "size": [major, minor],
+        "angle": angle,
+        "texture": src,
+    }
+    return poly, fill, meta
 
 
 # --- rasterisation -------------------------------------------------------------------------

@@ -224,7 +224,6 @@ _NECK = np.array([(-0.46, 0.55), (0.46, 0.55), (0.52, 2.8), (-0.52, 2.8)])
 _SHOULDERS = np.array(
     [(-0.5, 1.85), (-1.7, 2.15), (-2.4, 3.6), (2.4, 3.6), (1.7, 2.15), (0.5, 1.85), (0.0, 2.3)]
 )
-_SQUARE = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])
 
 
 def _ramp(curve: str, start: float, stop: float) -> np.ndarray:
@@ -441,26 +440,10 @@ def _render_face(rng: np.random.Generator, ident: dict, size: tuple[int, int], c
         minor = major * float(rng.uniform(0.4, 1.0))
         lo, hi = pts.min(0), pts.max(0)
         oc = lo + rng.uniform(0, 1, 2) * (hi - lo)
-        ang = float(rng.uniform(0, 180))
-        if rng.random() < 0.5:
-            kind = "ellipse"
-            poly = R.ellipse(oc, (0.5 * major, 0.5 * minor), ang)
-        else:
-            kind = "rectangle"
-            poly = R.similarity(_SQUARE * (major, minor), 1.0, -ang, oc)
-        src = BACKGROUND_IMAGES[rng.integers(len(BACKGROUND_IMAGES))]
-        fill = random_crop(rng, src, w, h, zoom=(0.5, 2.0)) * float(rng.uniform(0.6, 1.1))
+        poly, fill, m = R.textured_occluder(rng, oc, major, minor, w, h)
         cv.add([poly], fill)
         vis[R.point_in_polygon(pts, poly)] = 1.0
-        occluders.append(
-            {
-                "kind": kind,
-                "center": oc.tolist(),
-                "size": [major, minor],
-                "angle": ang,
-                "texture": src,
-            }
-        )
+        occluders.append(m)
     cv.render()
 
     inside = (

@@ -71,7 +71,6 @@ _OWN_PARTS = {
     _K["left_knee"]: ("thigh_l", "shin_l"), _K["right_knee"]: ("thigh_r", "shin_r"),
     _K["left_ankle"]: ("shin_l", "foot_l"), _K["right_ankle"]: ("shin_r", "foot_r"),
 }  # fmt: skip
-_SQUARE = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])
 
 
 def _dir(phi: float) -> np.ndarray:
@@ -373,26 +372,8 @@ def _mask_box(mask: np.ndarray) -> np.ndarray:
 def _occluder(
     rng: np.random.Generator, centre: np.ndarray, size: float, w: int, h: int
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    major = size
-    minor = major * float(rng.uniform(0.4, 1.0))
-    ang = float(rng.uniform(0, 180))
-    if rng.random() < 0.5:
-        kind, poly = "ellipse", R.ellipse(centre, (0.5 * major, 0.5 * minor), ang)
-    else:
-        kind, poly = "rectangle", R.similarity(_SQUARE * (major, minor), 1.0, -ang, centre)
-    src = BACKGROUND_IMAGES[rng.integers(len(BACKGROUND_IMAGES))]
-    fill = random_crop(rng, src, w, h, zoom=(0.5, 2.0)) * float(rng.uniform(0.6, 1.1))
-    return (
-        poly,
-        fill,
-        {
-            "kind": kind,
-            "center": centre.tolist(),
-            "size": [major, minor],
-            "angle": ang,
-            "texture": src,
-        },
-    )
+    """A textured occluder of length ``size``, the other side 0.4 to 1 times as long."""
+    return R.textured_occluder(rng, centre, size, size * float(rng.uniform(0.4, 1.0)), w, h)
 
 
 def _common_cfg(

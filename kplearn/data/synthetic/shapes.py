@@ -52,7 +52,6 @@ _STREAM = 301
 SHAPE_KINDS = {kind: sk.name for kind, sk in SHAPE_LAYOUTS.items()}
 
 _SIDES = {"triangle": 3, "quad": 4, "pentagon": 5}
-_SQUARE = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])
 
 
 def polygon_centroid(poly: np.ndarray) -> np.ndarray:
@@ -190,23 +189,10 @@ def _render_shape(rng: np.random.Generator, kind: str, size: tuple[int, int], cf
         major = R.uniform(rng, cfg["occluder_size"]) * span
         minor = major * float(rng.uniform(0.4, 1.0))
         c = keypoints[rng.integers(len(keypoints))] + rng.normal(0, 0.1 * span, 2)
-        oang = float(rng.uniform(0, 180))
-        if rng.random() < 0.5:
-            okind, opoly = "ellipse", R.ellipse(c, (0.5 * major, 0.5 * minor), oang)
-        else:
-            okind, opoly = "rectangle", R.similarity(_SQUARE * (major, minor), 1.0, -oang, c)
-        src = BACKGROUND_IMAGES[rng.integers(len(BACKGROUND_IMAGES))]
-        cv.add([opoly], random_crop(rng, src, w, h, zoom=(0.5, 2.0)))
+        opoly, ofill, m = R.textured_occluder(rng, c, major, minor, w, h, brightness=None)
+        cv.add([opoly], ofill)
         vis[R.point_in_polygon(keypoints, opoly)] = 1.0
-        occ_meta.append(
-            {
-                "kind": okind,
-                "center": c.tolist(),
-                "size": [major, minor],
-                "angle": oang,
-                "texture": src,
-            }
-        )
+        occ_meta.append(m)
     cv.render()
     in_frame = (keypoints[:, 0] >= -0.5) & (keypoints[:, 0] <= w - 0.5)
     in_frame &= (keypoints[:, 1] >= -0.5) & (keypoints[:, 1] <= h - 0.5)
