@@ -122,6 +122,56 @@ def check_int(value: Any, where: str, *, minimum: int | None = None, maximum: in
     return v
 
 
+def check_plain_int(
+    value: Any,
+    name: str,
+    minimum: int = 0,
+    *,
+    type_error: type[Exception] = TypeError,
+    expected: str = "an int",
+    hint: str = "",
+) -> int:
+    """A Python or numpy integer (not a bool, not an integral float) of at least ``minimum``.
+
+    The strict counterpart of :func:`check_int`, for counts, seeds and limits where a float
+    is more likely a mistake than a whole number.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Its name, which every message starts with.
+    minimum : int
+        Smallest value accepted.
+    type_error : type of Exception
+        Raised for a value that is not an integer (``TypeError``; some callers have long
+        raised ``ValueError`` and keep doing so).
+    expected : str
+        What the type message says was expected.
+    hint : str
+        Appended to the bound in the message, such as ``" (or None for no limit)"``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> check_plain_int(np.int64(3), "n")
+    3
+    >>> check_plain_int(-1, "n")
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be >= 0, got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise type_error(f"{name} must be {expected}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}{hint}, got {value}")
+    return int(value)
+
+
 def check_number(
     value: Any, where: str, *, minimum: float | None = None, maximum: float | None = None,
     positive: bool = False,

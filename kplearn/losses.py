@@ -359,9 +359,19 @@ def simcc_kl(
 
 
 class _Loss(nn.Module):
-    """Wraps a loss function (the subclass's ``_fn``) with fixed keyword arguments."""
+    """Wraps a loss function with fixed keyword arguments.
+
+    A subclass names its function in the class statement, ``class L(_Loss, fn=f)``, and
+    spells out the settings it accepts in its own ``__init__`` (so that a misspelt setting
+    is a ``TypeError`` at construction, not at the first forward pass).
+    """
 
     _fn: Callable[..., Tensor]
+
+    def __init_subclass__(cls, fn: Callable[..., Tensor] | None = None, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if fn is not None:
+            cls._fn = staticmethod(fn)
 
     def __init__(self, **kwargs):
         super().__init__()
@@ -374,46 +384,37 @@ class _Loss(nn.Module):
         return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
 
 
-class CoordinateMSELoss(_Loss):
+class _PlainLoss(_Loss):
+    """A :class:`_Loss` whose function takes no settings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class CoordinateMSELoss(_PlainLoss, fn=coordinate_mse):
     """:func:`coordinate_mse` as a module."""
 
-    _fn = staticmethod(coordinate_mse)
 
-    def __init__(self):
-        super().__init__()
-
-
-class CoordinateL1Loss(_Loss):
+class CoordinateL1Loss(_PlainLoss, fn=l1):
     """:func:`l1` as a module."""
 
-    _fn = staticmethod(l1)
 
-    def __init__(self):
-        super().__init__()
-
-
-class CoordinateSmoothL1Loss(_Loss):
+class CoordinateSmoothL1Loss(_Loss, fn=smooth_l1):
     """:func:`smooth_l1` as a module."""
-
-    _fn = staticmethod(smooth_l1)
 
     def __init__(self, beta: float = 1.0):
         super().__init__(beta=beta)
 
 
-class WingLoss(_Loss):
+class WingLoss(_Loss, fn=wing_loss):
     """:func:`wing_loss` as a module (omega = 10, epsilon = 2)."""
-
-    _fn = staticmethod(wing_loss)
 
     def __init__(self, omega: float = 10.0, epsilon: float = 2.0, keypoint_mean: bool = False):
         super().__init__(omega=omega, epsilon=epsilon, keypoint_mean=keypoint_mean)
 
 
-class AdaptiveWingLoss(_Loss):
+class AdaptiveWingLoss(_Loss, fn=adaptive_wing_loss):
     """:func:`adaptive_wing_loss` as a module (alpha 2.1, omega 14, epsilon 1, theta 0.5)."""
-
-    _fn = staticmethod(adaptive_wing_loss)
 
     def __init__(
         self, alpha: float = 2.1, omega: float = 14.0, epsilon: float = 1.0, theta: float = 0.5
@@ -421,37 +422,26 @@ class AdaptiveWingLoss(_Loss):
         super().__init__(alpha=alpha, omega=omega, epsilon=epsilon, theta=theta)
 
 
-class HeatmapMSELoss(_Loss):
+class HeatmapMSELoss(_Loss, fn=heatmap_mse):
     """:func:`heatmap_mse` as a module."""
-
-    _fn = staticmethod(heatmap_mse)
 
     def __init__(self, half: bool = False):
         super().__init__(half=half)
 
 
-class OHKMMSELoss(_Loss):
+class OHKMMSELoss(_Loss, fn=ohkm_mse):
     """:func:`ohkm_mse` as a module."""
-
-    _fn = staticmethod(ohkm_mse)
 
     def __init__(self, topk: int = 8):
         super().__init__(topk=topk)
 
 
-class SpatialSoftmaxCELoss(_Loss):
+class SpatialSoftmaxCELoss(_PlainLoss, fn=spatial_softmax_ce):
     """:func:`spatial_softmax_ce` as a module."""
 
-    _fn = staticmethod(spatial_softmax_ce)
 
-    def __init__(self):
-        super().__init__()
-
-
-class KL1DLoss(_Loss):
+class KL1DLoss(_Loss, fn=kl_1d):
     """:func:`kl_1d` as a module."""
-
-    _fn = staticmethod(kl_1d)
 
     def __init__(self, beta: float = 1.0, label_softmax: bool = False, label_beta: float = 10.0):
         super().__init__(beta=beta, label_softmax=label_softmax, label_beta=label_beta)

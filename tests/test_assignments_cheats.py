@@ -12,8 +12,9 @@ instructor notebook (working folder, ``default_lesson_dir()``, next to ``kplearn
 edits the test cell's metadata / source and duplicates it; (e) prints the "ok" line; plus an
 input transformer that rewrites later test cells down to the grader's sentinel.
 
-Kernel-heavy: each lesson test grades its submissions in one batch (one reference run);
-run one of these files at a time, with nice.
+Kernel-heavy: each lesson test grades its submissions in one batch (one reference run), two at
+a time; cheats share submissions (each would still earn its exercise's points if the defence
+against it failed) so that a batch is two rounds at most. Run one of these files at a time.
 """
 
 from __future__ import annotations
@@ -189,17 +190,16 @@ L4 = {
         None,
         {"ex1": 2, "ex2": 0, "ex3": 3, "ex4": 0},
     ),
-    # (d) ex1's test cell edited (100 points, only a print) and duplicated; (e) ex2 prints ok.
-    "l4_metadata_and_fake_ok": (
-        {"ex1": "stub", "ex2": 'def my_nme(pred, gt, normalize="interocular"):\n    return 0.0\n\nprint("ex2 ok")'},
+    # (d) ex1's test cell edited (100 points, only a print) and duplicated; (e) ex2 prints ok;
+    # the sentinel forged: ex4's cell rewrites every later test cell to the sentinel line.
+    "l4_metadata_fake_ok_and_sentinel": (
+        {
+            "ex1": "stub",
+            "ex2": 'def my_nme(pred, gt, normalize="interocular"):\n    return 0.0\n\nprint("ex2 ok")',
+            "ex4": TRANSFORMER.format(stub="def my_oks(pred, gt, area, sigmas):\n    return 1.0"),
+        },
         edit_test_cell("ex1"),
-        {"ex1": 0, "ex2": 0, "ex3": 3, "ex4": 3},
-    ),
-    # The sentinel forged: ex4's cell rewrites every later test cell to the sentinel line.
-    "l4_sentinel_forged": (
-        {"ex4": TRANSFORMER.format(stub="def my_oks(pred, gt, area, sigmas):\n    return 1.0")},
-        None,
-        {"ex1": 2, "ex2": 3, "ex3": 3, "ex4": 0},
+        {"ex1": 0, "ex2": 0, "ex3": 3, "ex4": 0},
     ),
     # Honest, with a pasted copy of ex3's test cell near the top.
     "l4_honest_pasted_test": ({}, paste_test_copy("ex3"), {"ex1": 2, "ex2": 3, "ex3": 3, "ex4": 3}),
@@ -223,11 +223,14 @@ L3 = {
         None,
         {"ex1": 0, "ex2": 2, "ex3": 0, "ex4": 0},
     ),
-    # (c) on ex2.
-    "l3_instructor_read": (
-        {"ex2": READ_INSTRUCTOR.format(pattern="03_*.ipynb", name="peak_in_window")},
+    # (c) on ex2; the sentinel forged from ex3's cell on (rewrites ex3's and ex4's tests).
+    "l3_instructor_read_and_sentinel": (
+        {
+            "ex2": READ_INSTRUCTOR.format(pattern="03_*.ipynb", name="peak_in_window"),
+            "ex3": TRANSFORMER.format(stub="def my_similarity(source, target):\n    return np.eye(2), np.zeros(2)"),
+        },
         None,
-        {"ex1": 2, "ex2": 0, "ex3": 3, "ex4": 3},
+        {"ex1": 2, "ex2": 0, "ex3": 0, "ex4": 0},
     ),
     # (d) on ex1, (e) on ex2.
     "l3_metadata_and_fake_ok": (
@@ -235,20 +238,18 @@ L3 = {
         edit_test_cell("ex1"),
         {"ex1": 0, "ex2": 0, "ex3": 3, "ex4": 3},
     ),
-    # The sentinel forged from ex3's cell on (rewrites ex3's and ex4's tests).
-    "l3_sentinel_forged": (
-        {"ex3": TRANSFORMER.format(stub="def my_similarity(source, target):\n    return np.eye(2), np.zeros(2)")},
-        None,
-        {"ex1": 2, "ex2": 2, "ex3": 0, "ex4": 0},
-    ),
     "l3_honest_pasted_test": ({}, paste_test_copy("ex2"), {"ex1": 2, "ex2": 2, "ex3": 3, "ex4": 3}),
 }
 
 
 # --- lesson 6: heatmap models (3, 3, 2 points) --------------------------------------------
+# Two submissions, so that the batch is one round at two jobs (lesson 6 trains networks: each
+# extra round costs a minute of CI). Every cheat would earn its exercise's points if the
+# defence against it failed, whatever else shares the submission.
 L6 = {
-    # (a) on ex1; (b) the references replaced in the kernel on ex2.
-    "l6_reference_and_patched_codecs": (
+    # (a) on ex1; (b) the references replaced in the kernel on ex2; ex3 honest, with a pasted
+    # copy of its test cell near the top (the grader's own copy is the one that counts).
+    "l6_reference_patched_and_pasted": (
         {
             "ex1": """
                 def my_gaussian_heatmap(xy, input_size, heatmap_size, sigma):
@@ -263,25 +264,20 @@ L6 = {
                 codecs.decode_heatmaps = lambda maps, size, method=None: ((my_soft_argmax(maps) + 0.5) * 2 - 0.5)[None]
             """,
         },
-        None,
+        paste_test_copy("ex3"),
         {"ex1": 0, "ex2": 0, "ex3": 2},
     ),
-    # (c) on ex1, (e) on ex2.
-    "l6_instructor_read_and_fake_ok": (
+    # (c) on ex1; (d) ex2's test cell edited and duplicated, and (e) ex2 prints its ok line;
+    # the sentinel forged from ex3's cell (rewrites ex3's test).
+    "l6_instructor_metadata_fake_ok_sentinel": (
         {
             "ex1": READ_INSTRUCTOR.format(pattern="06_*.ipynb", name="my_gaussian_heatmap"),
             "ex2": 'def my_soft_argmax(heatmaps):\n    return 0\n\nprint("ex2 ok")',
+            "ex3": TRANSFORMER.format(stub="def my_quarter(heatmap):\n    return 0.0, 0.0"),
         },
-        None,
-        {"ex1": 0, "ex2": 0, "ex3": 2},
-    ),
-    # (d) on ex1; the sentinel forged from ex2's cell on (rewrites ex2's and ex3's tests).
-    "l6_metadata_and_sentinel": (
-        {"ex1": "stub", "ex2": TRANSFORMER.format(stub="def my_soft_argmax(heatmaps):\n    return 0")},
-        edit_test_cell("ex1"),
+        edit_test_cell("ex2"),
         {"ex1": 0, "ex2": 0, "ex3": 0},
     ),
-    "l6_honest_pasted_test": ({}, paste_test_copy("ex1"), {"ex1": 3, "ex2": 3, "ex3": 2}),
 }
 
 

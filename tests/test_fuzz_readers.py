@@ -19,19 +19,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kplearn.data import formats
+from kplearn.data import formats  # the readers under test, called as formats.NAME
 from kplearn.data.faces68 import load_faces68
-from kplearn.data.formats import (
-    KplearnFormatError,
-    coco_to_dataset,
-    mpii_to_dataset,
-    read_coco,
-    read_faces68_csv,
-    read_image,
-    read_mpii_json,
-    read_pts,
-    set_image_limits,
-)
+from kplearn.data.formats import KplearnFormatError, set_image_limits
 from kplearn.metrics import coco_keypoint_eval
 
 K = 17  # coco17
@@ -117,7 +107,7 @@ def test_coco_field_errors_name_file_record_and_problem(tmp_path, field, value, 
     path = tmp_path / "ann.json"
     path.write_text(json.dumps(_set(field, value)(_coco())))
     with pytest.raises(KplearnFormatError) as err:
-        read_coco(path)
+        formats.read_coco(path)
     assert str(err.value).startswith(f"{path}: ")
     assert message in str(err.value)
 
@@ -137,10 +127,10 @@ def test_coco_file_level_errors(tmp_path, text, message):
     path = tmp_path / "ann.json"
     path.write_text(text)
     if message is None:
-        assert read_coco(path)["images"] == []
+        assert formats.read_coco(path)["images"] == []
         return
     with pytest.raises(KplearnFormatError, match=re.escape(message)) as err:
-        read_coco(path)
+        formats.read_coco(path)
     assert str(path) in str(err.value)
 
 
@@ -149,14 +139,14 @@ def test_coco_nan_keypoint_in_file(tmp_path):
     path = tmp_path / "ann.json"
     path.write_text(text)
     with pytest.raises(KplearnFormatError, match=r"annotation #0 \(id=1\): keypoints\[0\] is nan"):
-        read_coco(path)
+        formats.read_coco(path)
 
 
 def test_coco_not_utf8(tmp_path):
     path = tmp_path / "ann.json"
     path.write_bytes(b'{"images": "\xff\xfe"}')
     with pytest.raises(KplearnFormatError, match="not UTF-8"):
-        read_coco(path)
+        formats.read_coco(path)
 
 
 # --- image files: limits checked before decoding ------------------------------------------------
@@ -185,7 +175,7 @@ def test_png_declaring_20000_squared_is_refused_from_its_header(tmp_path):
     assert (d / "a.png").stat().st_size < 50_000
     start = time.perf_counter()
     with pytest.raises(KplearnFormatError) as err:
-        coco_to_dataset(_coco(), d, progress=False)
+        formats.coco_to_dataset(_coco(), d, progress=False)
     assert time.perf_counter() - start < 2.0  # nothing was decoded
     msg = str(err.value)
     assert "<coco dict>: image #0 (id=1)" in msg and "20000 × 20000 pixels" in msg
@@ -197,10 +187,10 @@ def test_pixel_limit_is_configurable(tmp_path):
     old = set_image_limits(max_pixels=32 * 24 - 1)
     try:
         with pytest.raises(KplearnFormatError, match="32 × 24 pixels, over the limit of 767"):
-            read_image(d / "a.png")
+            formats.read_image(d / "a.png")
     finally:
         set_image_limits(**old)
-    assert read_image(d / "a.png").shape == (24, 32, 3)
+    assert formats.read_image(d / "a.png").shape == (24, 32, 3)
 
 
 @pytest.mark.parametrize("ext, code", [(".jpg", cv2.IMWRITE_JPEG_QUALITY), (".bmp", None), (".png", None)])
@@ -218,7 +208,7 @@ def test_huge_file_is_refused_by_its_size_before_reading(tmp_path):
         f.truncate(600 * 2**20)
     start = time.perf_counter()
     with pytest.raises(KplearnFormatError, match=r"image #0 \(id=1\): image file .*600 MiB, over the 512 MiB"):
-        coco_to_dataset(_coco(), d, progress=False)
+        formats.coco_to_dataset(_coco(), d, progress=False)
     assert time.perf_counter() - start < 2.0
 
 
@@ -227,18 +217,18 @@ def test_file_name_escaping_the_folder_is_not_read(tmp_path):
     cv2.imwrite(str(tmp_path / "outside.png"), np.zeros((24, 32, 3), np.uint8))  # exists, must not be read
     data = _set("images.0.file_name", "../outside.png")(_coco())
     with pytest.raises(KplearnFormatError, match="leaves the image folder"):
-        coco_to_dataset(data, d, progress=False)
+        formats.coco_to_dataset(data, d, progress=False)
 
 
 def test_undecodable_and_wrong_size_images(tmp_path):
     d = _image_dir(tmp_path)
     (d / "a.png").write_bytes(b"not an image at all")
     with pytest.raises(KplearnFormatError, match=r"image #0 \(id=1\): image file .*cannot decode"):
-        coco_to_dataset(_coco(), d, progress=False)
+        formats.coco_to_dataset(_coco(), d, progress=False)
     _image_dir(tmp_path)
     cv2.imwrite(str(d / "b.png"), np.zeros((10, 10, 3), np.uint8))
     with pytest.raises(KplearnFormatError, match="is 10x10, the annotation says 32x24"):
-        coco_to_dataset(_coco(), d, progress=False)
+        formats.coco_to_dataset(_coco(), d, progress=False)
 
 
 # --- MPII ---------------------------------------------------------------------------------------
@@ -271,7 +261,7 @@ def test_mpii_errors(tmp_path, field, value, message):
     path = tmp_path / "mpii.json"
     path.write_text(json.dumps(recs))
     with pytest.raises(KplearnFormatError) as err:
-        read_mpii_json(path)
+        formats.read_mpii_json(path)
     assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
 
 
@@ -280,12 +270,12 @@ def test_mpii_top_level_and_record_types(tmp_path):
         path = tmp_path / "m.json"
         path.write_text(json.dumps(data))
         with pytest.raises(KplearnFormatError, match=message):
-            read_mpii_json(path)
+            formats.read_mpii_json(path)
 
 
 def test_mpii_valid_record_still_reads(tmp_path):
     d = _image_dir(tmp_path, ["a.png"])
-    ds = mpii_to_dataset(_mpii(), d, progress=False)
+    ds = formats.mpii_to_dataset(_mpii(), d, progress=False)
     assert np.all(np.isfinite(ds[0].boxes)) and ds[0].keypoints.shape == (1, 16, 3)
 
 
@@ -300,7 +290,7 @@ def _row(name: str, value: str = "1.5") -> str:
 def test_csv_with_bom_reads(tmp_path):
     path = tmp_path / "k.csv"
     path.write_bytes("\ufeff".encode() + (HEADER + _row("a.png")).encode())
-    names, kp = read_faces68_csv(path)
+    names, kp = formats.read_faces68_csv(path)
     assert names == ["a.png"] and kp.shape == (1, 68, 2)
 
 
@@ -321,7 +311,7 @@ def test_csv_errors_name_the_right_line(tmp_path, body, message):
     path = tmp_path / "k.csv"
     path.write_bytes("\ufeff".encode() + (HEADER + body).encode())  # with a BOM: line numbers unchanged
     with pytest.raises(KplearnFormatError) as err:
-        read_faces68_csv(path)
+        formats.read_faces68_csv(path)
     assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
 
 
@@ -353,10 +343,10 @@ def test_pts_errors(tmp_path, text, message):
     path = tmp_path / "f.pts"
     path.write_text(text, encoding="utf-8")
     if message is None:
-        assert read_pts(path).tolist() == [[1.0, 2.0]]
+        assert formats.read_pts(path).tolist() == [[1.0, 2.0]]
         return
     with pytest.raises(KplearnFormatError) as err:
-        read_pts(path)
+        formats.read_pts(path)
     assert message in str(err.value) and str(path) in str(err.value)
 
 

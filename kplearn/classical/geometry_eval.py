@@ -525,7 +525,7 @@ def matching_score(xy1, xy2, matches, H, size1, size2=None, eps: float = 3.0) ->
     Returns
     -------
     float
-        In ``[0, 1]``; ``NaN`` when either image has no shared detection.
+        As :func:`repeatability`'s: in ``[0, 1]``, ``NaN`` without shared detections.
 
     Examples
     --------

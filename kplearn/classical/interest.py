@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kplearn._checks import check_points
+from kplearn._checks import check_plain_int, check_points
 from kplearn.geometry import apply_homography
 
 __all__ = [
@@ -255,11 +255,15 @@ def _to_grey(image: np.ndarray) -> np.ndarray:
 def _check_max_points(max_points: int | None) -> int | None:
     if max_points is None:
         return None
-    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)):
-        raise ValueError(f"max_points must be a positive int or None, got {max_points!r}")
-    if max_points < 1:
-        raise ValueError(f"max_points must be >= 1 (or None for no limit), got {max_points}")
-    return int(max_points)
+    # ValueError for a non-integer too, as the detectors have always raised.
+    return check_plain_int(
+        max_points,
+        "max_points",
+        1,
+        type_error=ValueError,
+        expected="a positive int or None",
+        hint=" (or None for no limit)",
+    )
 
 
 def _normalise_method(method: str) -> str:

@@ -41,15 +41,11 @@ Examples
 ([50.2, 60.7], True, 0.0, [1.0, 0.0])
 """
 
+from kplearn.codecs import coordinates as _coordinates
 from kplearn.codecs._checks import DECODE_METHODS, ENCODINGS
-from kplearn.codecs.coordinates import (
-    denormalize_keypoints,
-    heatmap_expectation,
-    heatmap_to_input,
-    input_to_heatmap,
-    normalize_keypoints,
-    soft_argmax,
-)
+
+# The coordinate module's public names come in through its own __all__ (listed once, there).
+from kplearn.codecs.coordinates import *  # noqa: F403
 from kplearn.codecs.heatmap import decode_heatmaps, encode_heatmaps, heatmap_maximum
 from kplearn.codecs.heatmap_codec import HeatmapCodec
 from kplearn.codecs.paf import (
@@ -83,12 +79,7 @@ __all__ = [
     "gaussian_blur",
     "blur_sigma",
     "blur_kernel_for",
-    "input_to_heatmap",
-    "heatmap_to_input",
-    "normalize_keypoints",
-    "denormalize_keypoints",
-    "heatmap_expectation",
-    "soft_argmax",
+    *_coordinates.__all__,  # the coordinate module's list, so the two cannot drift apart
     "encode_simcc",
     "decode_simcc",
     "simcc_bins",

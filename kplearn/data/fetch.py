@@ -850,23 +850,36 @@ under their own licences (see COCO's terms of use and each image's `license` fie
 
 
 # --- the registry of downloadable datasets ------------------------------------------
+def _registered(
+    name: str,
+    description: str,
+    base_url: str,
+    prepare: Callable[[Path, Path, bool], dict],
+    spec: Callable[[Path], str],
+) -> RemoteDataset:
+    """A :class:`RemoteDataset` whose manifest is the packaged ``_registry/NAME.csv``.
+
+    Deriving the manifest from the name keeps the two from drifting apart.
+    """
+    return RemoteDataset(name, description, base_url, _REGISTRY / f"{name}.csv", prepare, spec)
+
+
 DATASETS: dict[str, RemoteDataset] = {
-    "faces68": RemoteDataset(
-        name="faces68",
-        description="4,232 real face crops with 68 landmarks (udacity/P1_Facial_Keypoints; 238 MB to fetch)",
-        base_url=FACES68_URL,
-        manifest=_REGISTRY / "faces68.csv",
-        prepare=prepare_faces68,
-        spec=lambda folder: f"faces68:{folder}",
-    ),
-    "coco-val2017-person": RemoteDataset(
-        name="coco-val2017-person",
-        description="COCO 2017 validation images with labelled people (241 MB + 778 MB to fetch)",
-        base_url=COCO_URL,
-        manifest=_REGISTRY / "coco-val2017-person.csv",
-        prepare=prepare_coco_val2017_person,
-        spec=lambda folder: f"coco:{folder / COCO_JSON}:{folder / 'images'}",
-    ),
+    dataset.name: dataset
+    for dataset in (
+        _registered(
+            "faces68",
+            "4,232 real face crops with 68 landmarks (udacity/P1_Facial_Keypoints; 238 MB to fetch)",
+            FACES68_URL, prepare_faces68,
+            lambda folder: f"faces68:{folder}",
+        ),
+        _registered(
+            "coco-val2017-person",
+            "COCO 2017 validation images with labelled people (241 MB + 778 MB to fetch)",
+            COCO_URL, prepare_coco_val2017_person,
+            lambda folder: f"coco:{folder / COCO_JSON}:{folder / 'images'}",
+        ),
+    )
 }
 
 

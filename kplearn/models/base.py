@@ -140,6 +140,26 @@ class KeypointNet(nn.Module):
             raise ValueError(f"input size {self.input_size} is not a multiple of stride {s}")
         return w // s, h // s
 
+    def _checked_stride(self, allowed: tuple[int, ...], name: str) -> int:
+        """The config's ``stride`` (default 4), checked against those ``name`` can build.
+
+        Parameters
+        ----------
+        allowed : tuple of int
+            The strides the architecture supports, in increasing order.
+        name : str
+            The architecture, for the message.
+
+        Returns
+        -------
+        int
+        """
+        stride = int(self.config.get("stride", 4))
+        if stride not in allowed:
+            choices = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
+            raise ValueError(f"{name} stride must be {choices}, got {stride}")
+        return stride
+
     @property
     def codec(self) -> HeatmapCodec:
         """The :class:`~kplearn.codecs.HeatmapCodec` of the config, for targets and decoding.

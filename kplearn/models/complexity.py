@@ -84,16 +84,7 @@ def model_summary(model: nn.Module, input_size: tuple[int, int] | None = None, d
 
         return hook
 
-    handles = [m.register_forward_hook(recorder(name)) for name, m in listed]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(_input(input_size).to(_device(model)))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _hooked_forward(model, input_size, [(m, recorder(name)) for name, m in listed])
     rows = [("layer", "type", "output (per image)", "parameters")]
     for name, m in listed:
         indent = "  " * name.count(".")
@@ -110,6 +101,30 @@ def model_summary(model: nn.Module, input_size: tuple[int, int] | None = None, d
 def _input(input_size: tuple[int, int], batch: int = 1) -> torch.Tensor:
     w, h = (int(input_size[0]), int(input_size[1]))
     return torch.zeros(batch, 3, h, w)
+
+
+def _hooked_forward(model: nn.Module, input_size: tuple[int, int], hooks: list) -> None:
+    """Run one eval-mode, no-grad forward pass on a blank image with forward hooks attached.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network; its training mode is restored afterwards, even when the pass fails.
+    input_size : (int, int)
+        ``(width, height)`` of the blank image.
+    hooks : list of (nn.Module, callable)
+        Each module's forward hook, removed again after the pass.
+    """
+    handles = [module.register_forward_hook(hook) for module, hook in hooks]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(_input(input_size).to(_device(model)))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
 
 
 def _conv_macs(module: nn.Module, inputs, output) -> int:
@@ -140,16 +155,7 @@ def count_macs(model: nn.Module, input_size: tuple[int, int]) -> int:
         nonlocal total
         total += _conv_macs(module, inputs, output)
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(_input(input_size).to(_device(model)))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _hooked_forward(model, input_size, [(m, hook) for m in model.modules()])
     return int(total)
 
 

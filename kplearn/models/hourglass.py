@@ -7,6 +7,8 @@ supervised (intermediate supervision), and the last one is the prediction.
 
 Examples
 --------
+The last stack's heatmaps are the prediction; the earlier stacks' are kept for the loss:
+
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("hourglass", "faces68", input_size=(64, 64))
@@ -75,9 +77,7 @@ class StackedHourglass(HeatmapNet):
         c = int(config.get("channels", 64))
         depth = int(config.get("depth", 3))
         stacks = int(config.get("stacks", 2))
-        stride = int(config.get("stride", 4))
-        if stride not in (1, 2, 4):
-            raise ValueError(f"hourglass stride must be 1, 2 or 4, got {stride}")
+        stride = self._checked_stride((1, 2, 4), "hourglass")
         hw = self.heatmap_size
         if min(hw) % 2**depth:
             raise ValueError(f"heatmap size {hw} must be divisible by 2**depth = {2**depth}")

@@ -89,9 +89,7 @@ class TinyHRNet(HeatmapNet):
         n_branches = int(config.get("branches", 3))
         n_modules = int(config.get("modules", 1))
         blocks = int(config.get("blocks", 1))
-        stride = int(config.get("stride", 4))
-        if stride not in (2, 4):
-            raise ValueError(f"hrnet stride must be 2 or 4, got {stride}")
+        stride = self._checked_stride((2, 4), "hrnet")
         _ = self.heatmap_size
         self.stem1 = conv_bn_relu(3, c, stride=2)
         self.stem = nn.Sequential(conv_bn_relu(c, c, stride=2), BasicBlock(c, c))

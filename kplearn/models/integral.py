@@ -9,6 +9,8 @@ does the read-out on the unbiased grid.
 
 Examples
 --------
+The coordinates are read out of the heatmap logits, which the output keeps too:
+
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("integral", "faces68", input_size=(64, 64))

@@ -9,6 +9,8 @@ those names are importable from here too.
 
 Examples
 --------
+Two field channels (x and y of the limb direction) per skeleton edge:
+
 >>> import torch
 >>> from kplearn.models.registry import build_model
 >>> net = build_model("paf", "coco17", preset="fast", input_size=(64, 64))
@@ -52,9 +54,7 @@ class PAFNet(KeypointNet):
         c = int(config.get("width", 32))
         widths = (c, 2 * c, 4 * c, 8 * c)
         self.encoder = ResNetEncoder(widths, 1)
-        stride = int(config.get("stride", 4))
-        if stride not in (2, 4, 8):
-            raise ValueError(f"paf stride must be 2, 4 or 8, got {stride}")
+        stride = self._checked_stride((2, 4, 8), "paf")
         _ = self.heatmap_size
         n_up = {8: 1, 4: 2, 2: 3}[stride]
         ups, ch = [], widths[-1]

@@ -11,6 +11,8 @@
 
 Examples
 --------
+One epoch of training, then the landmarks of one face, in image pixels:
+
 >>> from kplearn.data.synthetic import make_faces
 >>> from kplearn.models import build_model
 >>> faces = make_faces(24, image_size=64, seed=0)

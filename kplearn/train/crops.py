@@ -124,6 +124,10 @@ def build_crops(
 ) -> CropSet:
     """Crop every instance of a dataset once, at the network input size.
 
+    Cropping (and resizing) once up front is what lets every epoch of
+    :func:`~kplearn.train.fit` work on cached arrays, with only the augmentation done
+    per batch.
+
     Parameters
     ----------
     dataset : KeypointDataset

@@ -653,6 +653,9 @@ def plot_pck_curves(
 ) -> Figure:
     """Plot PCK against threshold for several methods.
 
+    Thresholds must increase along each curve; PCK may be given as fractions or as
+    percentages (the y axis follows).
+
     Parameters
     ----------
     curves : dict

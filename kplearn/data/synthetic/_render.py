@@ -16,34 +16,75 @@ polygons first, so one rasteriser draws everything.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
+from kplearn._checks import check_plain_int
 from kplearn.data.synthetic.textures import BACKGROUND_IMAGES, random_crop
 
 Polygon = np.ndarray  # (N, 2) float x, y
 
 
+# --- shared documentation ---------------------------------------------------------------
+_FINISH_PARAMETERS = """blur, noise : float or (lo, hi)
+        Gaussian blur sigma (pixels) and noise standard deviation (grey levels);
+        ``a``: ``[0, a]``.
+    grayscale : bool
+        Return ``H x W`` grey images.
+    progress : bool
+        Show a progress bar."""
+
+
+_SAMPLE_PARAMETERS = """n : int
+        Number of images (``>= 0``).
+    image_size : int or (int, int)
+        Square size or ``(width, height)``, at least {min_image_size}.
+    seed : int
+        Seed of everything random; sample ``i`` depends only on ``seed`` and ``i``."""
+
+
+def generator_doc(min_image_size: int) -> Callable[[Callable], Callable]:
+    """Write the parameters the generators share into a generator's docstring.
+
+    The docstring's Parameters section holds the lines ``{sample_parameters}`` (``n``,
+    ``image_size``, ``seed``) and ``{finish_parameters}`` (``blur``, ``noise``,
+    ``grayscale``, ``progress``, what :func:`finish` uses), so that one text documents
+    them for every generator.
+
+    Parameters
+    ----------
+    min_image_size : int
+        The generator's smallest accepted image side, stated under ``image_size``.
+
+    Returns
+    -------
+    callable
+        A decorator that fills in the docstring (left alone when stripped, ``-OO``) and
+        returns the function itself.
+    """
+
+    def fill(function: Callable) -> Callable:
+        if function.__doc__ is not None:
+            sample = _SAMPLE_PARAMETERS.replace("{min_image_size}", str(min_image_size))
+            doc = function.__doc__.replace("{sample_parameters}", sample)
+            function.__doc__ = doc.replace("{finish_parameters}", _FINISH_PARAMETERS)
+        return function
+
+    return fill
+
+
 # --- argument checks ---------------------------------------------------------------------
 def check_count(n: object, name: str = "n") -> int:
     """``n`` as a non-negative int, or ``ValueError``/``TypeError`` naming it."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
-    if n < 0:
-        raise ValueError(f"{name} must be >= 0, got {n}")
-    return int(n)
+    return check_plain_int(n, name)
 
 
 def check_seed(seed: object) -> int:
     """The seed as a non-negative int (what ``np.random.SeedSequence`` accepts)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return int(seed)
+    return check_plain_int(seed, "seed")
 
 
 def check_image_size(image_size: object, minimum: int, name: str = "image_size") -> tuple[int, int]:

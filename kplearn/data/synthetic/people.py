@@ -392,6 +392,7 @@ def _common_cfg(
     }
 
 
+@R.generator_doc(MIN_IMAGE_SIZE)
 def make_people(
     n: int = 256,
     image_size: int | tuple[int, int] = 96,
@@ -415,12 +416,7 @@ def make_people(
 
     Parameters
     ----------
-    n : int
-        Number of images (``>= 0``).
-    image_size : int or (int, int)
-        Square size or ``(width, height)``, at least 32.
-    seed : int
-        Seed of everything random; sample ``i`` depends only on ``seed`` and ``i``.
+    {sample_parameters}
     fill : float or (lo, hi)
         Fraction of the image the figure spans (a number fixes it).
     translation : float or (lo, hi)
@@ -432,12 +428,7 @@ def make_people(
         Probability of a textured rectangle or ellipse over the figure.
     occluder_size : float or (lo, hi)
         Occluder length as a fraction of the figure's height (a number fixes it).
-    blur, noise : float or (lo, hi)
-        Gaussian blur sigma (pixels) and noise standard deviation (grey levels); ``a``: ``[0, a]``.
-    grayscale : bool
-        Return ``H x W`` grey images.
-    progress : bool
-        Show a progress bar.
+    {finish_parameters}
 
     Returns
     -------
@@ -506,6 +497,7 @@ def make_people(
     return KeypointDataset(samples, "coco17", name="synthetic-people")
 
 
+@R.generator_doc(MIN_IMAGE_SIZE)
 def make_people_scenes(
     n: int = 64,
     image_size: int | tuple[int, int] = 192,
@@ -532,12 +524,7 @@ def make_people_scenes(
 
     Parameters
     ----------
-    n : int
-        Number of images.
-    image_size : int or (int, int)
-        Square size or ``(width, height)``, at least 32.
-    seed : int
-        Seed of everything random; image ``i`` depends only on ``seed`` and ``i``.
+    {sample_parameters}
     max_people, min_people : int
         Range of the number of people drawn per image (before any are left out).
     height : float or (lo, hi)
@@ -549,12 +536,7 @@ def make_people_scenes(
         Probability of one textured occluder per image.
     occluder_size : float or (lo, hi)
         Occluder length as a fraction of the image height (a number fixes it).
-    blur, noise : float or (lo, hi)
-        Gaussian blur sigma and noise standard deviation.
-    grayscale : bool
-        Return grey images.
-    progress : bool
-        Show a progress bar.
+    {finish_parameters}
 
     Returns
     -------

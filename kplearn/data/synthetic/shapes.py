@@ -218,6 +218,7 @@ def _render_shape(rng: np.random.Generator, kind: str, size: tuple[int, int], cf
     return image, kp, meta
 
 
+@R.generator_doc(MIN_IMAGE_SIZE)
 def make_shapes(
     n: int = 256,
     image_size: int | tuple[int, int] = 96,
@@ -236,14 +237,12 @@ def make_shapes(
 ) -> KeypointDataset:
     """Objects with corner and centre keypoints, one object per image.
 
+    Images are drawn independently, so a larger ``n`` extends a smaller one with the
+    same ``seed``.
+
     Parameters
     ----------
-    n : int
-        Number of images (``>= 0``).
-    image_size : int or (int, int)
-        Square size or ``(width, height)``, at least 24.
-    seed : int
-        Seed of everything random; sample ``i`` depends only on ``seed`` and ``i``.
+    {sample_parameters}
     kind : str
         One of :data:`SHAPE_KINDS`: ``"triangle"``, ``"quad"``, ``"pentagon"``,
         ``"star"`` or ``"checkerboard"``; the layout is ``SHAPE_KINDS[kind]``.
@@ -260,12 +259,7 @@ def make_shapes(
         Occluder length as a fraction of the object's extent (a number fixes it).
     distractors : int
         Number of unlabelled blobs painted behind the object.
-    blur, noise : float or (lo, hi)
-        Gaussian blur sigma and noise standard deviation (``a``: ``[0, a]``).
-    grayscale : bool
-        Return grey images.
-    progress : bool
-        Show a progress bar.
+    {finish_parameters}
 
     Returns
     -------
