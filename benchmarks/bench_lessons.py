@@ -25,7 +25,7 @@ import tempfile
 from kplearn.lessons import find_lessons, run_lesson, select_lessons
 
 LESSON_LIMIT_S = 180.0  # each lesson, QUICK mode
-TOTAL_LIMIT_S = 900.0  # all eight lessons together
+TOTAL_LIMIT_S = 600.0  # all eight lessons together (issue #15: at most 10 minutes)
 
 
 def main(argv: list[str] | None = None) -> int:

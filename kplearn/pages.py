@@ -193,7 +193,7 @@ def page_notebook(nb, *, audience: str = "instructor"):
         if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
     ]
     if audience == "student":
-        from kplearn.assignments.markup import parse_assignment
+        from kplearn.assignments.markup import ANSWER_STUB, parse_assignment
         from kplearn.assignments.release import student_source, test_source
 
         assignment = parse_assignment(page, name="page")
@@ -203,6 +203,8 @@ def page_notebook(nb, *, audience: str = "instructor"):
         for test in assignment.tests:
             cell = page.cells[test.index]
             cell.source = test_source(cell.source, test)
+        for answer in assignment.written:  # the model answers are the instructor's
+            page.cells[answer.index].source = ANSWER_STUB
     for cell in page.cells:
         if cell.cell_type == "code":
             cell.source = _strip_plumbing(cell.source)

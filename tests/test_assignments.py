@@ -84,13 +84,22 @@ def check_student_version(instructor, student) -> int:
     assert len(student.cells) == len(instructor.cells)
     secret, public = set(), set()
     stubs = 0
+    def written(cell) -> bool:
+        return bool(cell.get("metadata", {}).get("kplearn", {}).get("written"))
+
     for cell in instructor.cells:
+        if written(cell):  # a model answer: all of it is the instructor's
+            secret.update(line.strip() for line in cell.source.splitlines())
+            continue
         outside, solutions, hidden = marked_lines(cell.source)
         public.update(line.strip() for line in outside)
         secret.update(line.strip() for region in solutions + hidden for line in region)
     secret = {line for line in secret if line and line not in public}
     for icell, scell in zip(instructor.cells, student.cells, strict=True):
         assert scell.cell_type == icell.cell_type
+        if written(icell):
+            assert scell.cell_type == "markdown" and scell.source == "YOUR ANSWER HERE"
+            continue
         outside, _, _ = marked_lines(icell.source)
         expected = [line for line in outside if line != "<HIDDEN>"]
         got = scell.source.splitlines()
@@ -699,9 +708,13 @@ def test_grade_a_real_lesson(tmp_path):
     (student,) = release([source], tmp_path / "student", progress=False)
     full, zero = grade_submissions([source, student], source=source, cell_timeout=600, progress=False)
     assert full.error is None
-    assert full.total == full.max_total, full.table()
+    # Written answers wait for the instructor: every automatic point, none of theirs.
+    assert full.total == full.max_total - full.pending, full.table()
+    assert all(r.status in ("passed", "manual") for r in full.exercises.values()), full.table()
     assert zero.error is None and zero.total == 0, zero.table()
-    assert all(r.status in ("failed", "error") for r in zero.exercises.values()), zero.table()
+    assert all(
+        r.status in ("failed", "error", "manual") for r in zero.exercises.values()
+    ), zero.table()
     a = read_assignment(lesson.path)
     for solution in a.solutions:
         if solution.stub == "raise":

@@ -116,6 +116,6 @@ def test_answering_with_the_reference_scores_zero(lesson, tmp_path):
     reports = grade_submissions(paths, source=source, cell_timeout=900, progress=False, jobs=2)
     for report in reports:
         target = targets[Path(report.notebook).parent.name]
-        got = {gid: r.points for gid, r in report.exercises.items()}
+        got = {gid: r.points for gid, r in report.exercises.items() if not r.pending}
         want = {t.grade_id: (0 if t.grade_id == target else t.points) for t in a.tests}
         assert got == want, report.table()

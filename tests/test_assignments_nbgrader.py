@@ -54,8 +54,15 @@ def test_sync_then_check_agrees_and_check_catches_drift(lesson, tmp_path, capsys
     for solution in a.solutions:
         meta = nb.cells[solution.index].metadata["nbgrader"]
         assert meta["solution"] is True and meta["grade"] is False and meta["locked"] is False
+    for answer in a.written:  # nbgrader's "manually graded answer"
+        meta = nb.cells[answer.index].metadata["nbgrader"]
+        assert nb.cells[answer.index].cell_type == "markdown"
+        assert meta == {
+            "grade": True, "grade_id": answer.grade_id, "locked": False, "points": answer.points,
+            "schema_version": 3, "solution": True, "task": False,
+        }
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
-    assert len(ids) == len(set(ids)) == len(a.tests) + len(a.solutions)
+    assert len(ids) == len(set(ids)) == len(a.tests) + len(a.solutions) + len(a.written)
     # Drift: points changed on nbgrader's side only, metadata on a plain cell.
     nb.cells[a.tests[0].index].metadata["nbgrader"]["points"] = 99
     plain = next(i for i, c in enumerate(nb.cells) if "nbgrader" not in c.metadata)
@@ -171,11 +178,29 @@ def test_nbgrader_course_scores_equal_kplearn(tmp_path):
         for report in grade_submissions(subs, source=source, cell_timeout=900, progress=False):
             student = Path(report.notebook).parts[-3]
             ours[(assignment, student)] = (float(report.total), float(report.max_total))
+    # nbgrader's score counts what autograde scored (manually graded answers wait, score 0);
+    # max_score counts every point; so do kplearn's total and max_total.
     assert theirs == ours
-    for assignment in names:
-        total = ours[(assignment, "instructor")][1]
-        assert ours[(assignment, "instructor")] == (total, total)
+    for assignment, lesson in names.items():
+        a = read_assignment(course / "source" / assignment / lesson.name)
+        total = float(a.max_points)
+        assert ours[(assignment, "instructor")] == (float(a.auto_points), total)
         assert ours[(assignment, "untouched")] == (0.0, total)
+    # autograde left the instructor's written answers for the instructor to mark, and gave
+    # the untouched ones ("YOUR ANSWER HERE") nbgrader's automatic 0 for no response.
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment, lesson in names.items():
+            a = read_assignment(course / "source" / assignment / lesson.name)
+            for student in students:
+                for answer in a.written:
+                    grade = gb.find_grade(answer.grade_id, lesson.stem, assignment, student)
+                    if student == "instructor":
+                        assert grade.needs_manual_grade and grade.auto_score is None
+                    else:
+                        assert grade.auto_score == 0
+                    assert grade.max_score == answer.points
 
 
 def test_the_course_notebooks_are_in_step_with_nbgrader(capsys):

@@ -8,6 +8,23 @@ nbgrader's own cell metadata is derived from that markup and kept in step by
 ``kplearn assignments sync`` / ``check`` (:mod:`~kplearn.assignments.nbgrader_sync`,
 docs/nbgrader.md). :func:`release` writes student versions.
 
+Written questions
+-----------------
+A question the grader cannot check (why the mean shape minimises L2 and not
+L1) is asked in a markdown cell and answered in the next one: a markdown cell
+holding the instructor's **model answer**, with metadata ``{"kplearn":
+{"written": true, "grade_id": "q1", "points": 2}}``
+(:class:`~kplearn.assignments.markup.WrittenAnswer`). ``sync``/``check`` derive
+nbgrader's "manually graded answer" metadata from it (``solution``, ``grade``,
+unlocked); :func:`release` replaces the model answer by ``YOUR ANSWER HERE``
+(so do nbgrader and the student pages); :func:`grade_submissions` never scores
+it: the report lists it with status ``manual`` ("to be marked by the
+instructor", neither credited nor a failure) and the student's answer, its
+points are counted in ``max_total`` and in :attr:`GradeReport.pending`, the
+gradebook leaves its column empty for the instructor's mark (``to_mark``
+column), and the feedback page shows the student's answer as pending.
+``kplearn assignments list`` lists the written questions after the exercises.
+
 How grading resists cheating
 ----------------------------
 :func:`grade_submissions` (``kplearn assignments grade``) scores an exercise
@@ -74,6 +91,7 @@ from kplearn.assignments.markup import (
     MarkupError,
     SolutionCell,
     TestCell,
+    WrittenAnswer,
     parse_assignment,
     read_assignment,
 )
@@ -83,7 +101,8 @@ from kplearn.assignments.release import release, release_notebook, student_sourc
 # kplearn.assignments.protected or .worker) do not pay for nbformat and jupyter_client.
 _HOMES = {
     "grade": (
-        "STATUSES ExerciseResult GradeReport build_graded_notebook find_source format_table "
+        "STATUSES MANUAL ExerciseResult GradeReport build_graded_notebook find_answers find_source "
+        "format_table "
         "grade_submission grade_submissions"
     ),
     "nbgrader_sync": "sync_nbgrader check_nbgrader nbgrader_metadata",
@@ -106,6 +125,7 @@ def __dir__():
 
 
 __all__ = [  # noqa: F822 - resolved lazily by __getattr__
+    "MANUAL",
     "STATUSES",
     "Assignment",
     "ExerciseResult",
@@ -113,9 +133,11 @@ __all__ = [  # noqa: F822 - resolved lazily by __getattr__
     "MarkupError",
     "SolutionCell",
     "TestCell",
+    "WrittenAnswer",
     "build_graded_notebook",
     "capture_reference",
     "check_nbgrader",
+    "find_answers",
     "find_source",
     "format_table",
     "grade_submission",

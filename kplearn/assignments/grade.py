@@ -21,6 +21,16 @@ How a submission is graded (:func:`grade_submission`):
    grader appends a line displaying a random token to each test cell and
    accepts the cell only when the token comes back and the kernel reports
    success.
+4. A **written answer** (a markdown cell, :class:`~kplearn.assignments.markup.WrittenAnswer`)
+   is never scored: its result has status ``manual``, 0 points of its
+   ``max_points`` and the student's text in ``answer``; it is neither credited
+   nor a failure. :attr:`GradeReport.total` counts the points scored so far,
+   :attr:`GradeReport.max_total` all points of the lesson (as nbgrader's
+   ``score`` and ``max_score`` after ``autograde``) and
+   :attr:`GradeReport.pending` the points left to the instructor. The
+   student's answer is the submission's markdown cell with that grade id in
+   its ``kplearn`` metadata (kept by the release), else the cell with the
+   instructor cell's id.
 
 Submission metadata (lesson name, checksum) is only used to find the lesson
 and to warn when the submission came from another version of it.
@@ -67,18 +77,24 @@ from kplearn.progress import progress_bar
 
 __all__ = [
     "STATUSES",
+    "MANUAL",
     "ExerciseResult",
     "GradeReport",
     "GradingPlan",
     "build_graded_notebook",
     "grade_submission",
     "grade_submissions",
+    "find_answers",
     "find_source",
     "format_table",
 ]
 
-#: Exercise statuses, from best to worst.
-STATUSES = ("passed", "failed", "error", "timeout", "kernel_died", "not_run")
+#: Status of a written answer: to be marked by the instructor (neither passed nor failed).
+MANUAL = "manual"
+#: Exercise statuses: those of test cells from best to worst, then :data:`MANUAL`.
+STATUSES = ("passed", "failed", "error", "timeout", "kernel_died", "not_run", MANUAL)
+#: Message of a written answer's result.
+MANUAL_MESSAGE = "to be marked by the instructor"
 
 _KERNEL_ENV = {
     "TQDM_DISABLE": "1",
@@ -95,13 +111,23 @@ _MESSAGE_CHARS = 300
 
 @dataclass
 class ExerciseResult:
-    """Points and status of one graded test cell."""
+    """Points and status of one graded test cell or written answer.
+
+    ``answer`` is the student's text of a written answer (status ``manual``),
+    ``None`` for a test cell.
+    """
 
     grade_id: str
     points: int
     max_points: int
     status: str = "not_run"
     message: str = ""
+    answer: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True for a written answer waiting for the instructor's mark."""
+        return self.status == MANUAL
 
 
 @dataclass
@@ -113,6 +139,8 @@ class GradeReport:
     (unreadable file, kernel that would not start) and then every exercise
     scores 0; ``warnings`` lists what the instructor may want to know
     (re-inserted test cells, a submission from another lesson version, ...).
+    ``total`` counts the points scored by the grader, ``max_total`` all the
+    lesson's points, written answers included (:attr:`pending`: theirs).
     """
 
     notebook: str
@@ -129,11 +157,21 @@ class GradeReport:
         """A JSON-ready dict (``exercises`` keyed by grade id)."""
         out = asdict(self)
         out["exercises"] = {
-            gid: {key: value for key, value in res.items() if key != "grade_id"}
+            gid: {
+                key: value
+                for key, value in res.items()
+                if key != "grade_id" and not (key == "answer" and value is None)
+            }
             for gid, res in out["exercises"].items()
         }
         out["seconds"] = round(self.seconds, 2)
+        out["pending"] = self.pending
         return out
+
+    @property
+    def pending(self) -> int:
+        """Points of the written answers, left to the instructor to mark."""
+        return sum(res.max_points for res in self.exercises.values() if res.pending)
 
     def table(self) -> str:
         """A readable table: one line per exercise, then the total."""
@@ -422,9 +460,11 @@ def _score(result: ExerciseResult, outcome, limit: float, hidden: set[int], kern
 
 
 def _empty_report(submission, assignment, seconds, error=None, warnings=None) -> GradeReport:
+    items = [(t.index, t.grade_id, t.points) for t in assignment.tests]
+    items += [(w.index, w.grade_id, w.points) for w in assignment.written]
     exercises = {
-        t.grade_id: ExerciseResult(t.grade_id, 0, t.points, "not_run", error or "")
-        for t in assignment.tests
+        gid: ExerciseResult(gid, 0, points, "not_run", error or "")
+        for _, gid, points in sorted(items)
     }
     return GradeReport(
         notebook=str(submission),
@@ -600,6 +640,7 @@ def grade_submission(
     finally:
         isolation.remove(scratch)
     _combine(results, checks, warnings)
+    results = _with_written(results, assignment, plan.nb)
     if executed_path is not None:
         Path(executed_path).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(plan.nb, executed_path)
@@ -615,6 +656,65 @@ def grade_submission(
     )
     report._executed = plan  # for feedback pages (not part of to_dict)
     return report
+
+
+def find_answers(nb, assignment: Assignment) -> dict[str, int]:
+    """Position in ``nb`` of the student's cell answering each written question.
+
+    The markdown cell whose ``kplearn`` metadata has ``written`` and the
+    question's grade id (the release writes it), else the markdown cell with
+    the instructor cell's id; a question with neither is left out.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_markdown_cell, new_notebook
+    >>> from kplearn.assignments.markup import example_notebook, parse_assignment
+    >>> source = example_notebook()
+    >>> source.cells.append(new_markdown_cell(
+    ...     "Model answer.", metadata={"kplearn": {"written": True, "grade_id": "q1", "points": 1}}))
+    >>> student = new_notebook(cells=[new_markdown_cell(
+    ...     "Mine.", metadata={"kplearn": {"written": True, "grade_id": "q1", "points": 1}})])
+    >>> find_answers(student, parse_assignment(source, name="demo"))
+    {'q1': 0}
+    """
+    found: dict[str, int] = {}
+    for answer in assignment.written:
+        cell_id = assignment.nb.cells[answer.index].get("id")
+        by_meta = [
+            j for j, cell in enumerate(nb.cells)
+            if cell.cell_type == "markdown"
+            and _kplearn_meta(cell).get("written")
+            and _kplearn_meta(cell).get("grade_id") == answer.grade_id
+        ]
+        by_id = [
+            j for j, cell in enumerate(nb.cells)
+            if cell_id and cell.cell_type == "markdown" and cell.get("id") == cell_id
+        ]
+        if by_meta or by_id:
+            found[answer.grade_id] = (by_meta or by_id)[0]
+    return found
+
+
+def _with_written(results: dict, assignment: Assignment, nb) -> dict:
+    """``results`` with a ``manual`` result per written answer, all in notebook order."""
+    from kplearn.assignments.markup import ANSWER_STUB
+
+    where = find_answers(nb, assignment)
+    order = {gid: i for i, gid in enumerate(assignment.all_ids)}
+    out = dict(results)
+    for answer in assignment.written:
+        j = where.get(answer.grade_id)
+        text = str(nb.cells[j].source).strip() if j is not None else ""
+        if j is None:
+            message = f"{MANUAL_MESSAGE} (the submission has no answer cell for it)"
+        elif not text or text == ANSWER_STUB:
+            message = f"{MANUAL_MESSAGE} (left unanswered)"
+        else:
+            message = MANUAL_MESSAGE
+        out[answer.grade_id] = ExerciseResult(
+            answer.grade_id, 0, answer.points, MANUAL, message, text[:20000]
+        )
+    return dict(sorted(out.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _check_executed_sources(plan, kernel, results) -> None:
@@ -761,7 +861,8 @@ def find_source(submission: str | Path, source_dir: str | Path) -> Path:
 def feedback_cells(report: GradeReport, assignment: Assignment) -> list[dict]:
     """The executed cells as the student may see them: for :mod:`kplearn.assignments.feedback`.
 
-    Each item has ``kind`` (``markdown``/``code``/``test``), ``source`` (a test
+    Each item has ``kind`` (``markdown``/``code``/``test``/``answer``: the
+    student's written answer, with its ``grade_id``), ``source`` (a test
     cell shows only its visible checks) and ``outputs``: text and images of the
     student's cells; for test cells their printed text and the error's first
     line, never a traceback (it would quote hidden checks).
@@ -771,8 +872,14 @@ def feedback_cells(report: GradeReport, assignment: Assignment) -> list[dict]:
     plan = getattr(report, "_executed", None)
     if plan is None:
         return []
+    answers = {j: gid for gid, j in find_answers(plan.nb, assignment).items()}
     cells = []
     for index, cell in enumerate(plan.nb.cells):
+        if index in answers:
+            cells.append({
+                "kind": "answer", "grade_id": answers[index], "source": cell.source, "outputs": [],
+            })
+            continue
         gid = plan.tests.get(index)
         if gid is not None:
             test = assignment.test(gid)
@@ -1090,7 +1197,10 @@ class _Worker:
 
 def _report_from_dict(data: dict) -> GradeReport:
     exercises = {
-        gid: ExerciseResult(gid, int(e["points"]), int(e["max_points"]), str(e["status"]), str(e["message"]))
+        gid: ExerciseResult(
+            gid, int(e["points"]), int(e["max_points"]), str(e["status"]), str(e["message"]),
+            None if e.get("answer") is None else str(e["answer"]),
+        )
         for gid, e in data["exercises"].items()
     }
     return GradeReport(
@@ -1114,9 +1224,12 @@ def format_table(report: GradeReport) -> str:
     width = max([len("exercise")] + [len(gid) for gid in report.exercises])
     lines.append(f"  {'exercise':<{width}}  {'points':>7}  {'status':<11}  message")
     for gid, res in report.exercises.items():
-        points = f"{res.points}/{res.max_points}"
+        points = f"-/{res.max_points}" if res.pending else f"{res.points}/{res.max_points}"
         lines.append(f"  {gid:<{width}}  {points:>7}  {res.status:<11}  {res.message}".rstrip())
-    lines.append(f"  {'total':<{width}}  {f'{report.total}/{report.max_total}':>7}")
+    total = f"  {'total':<{width}}  {f'{report.total}/{report.max_total}':>7}"
+    if report.pending:
+        total += f"  ({report.pending} points of written answers to be marked by the instructor)"
+    lines.append(total)
     for warning in report.warnings:
         lines.append(f"  note: {warning}")
     return "\n".join(lines)

@@ -1,8 +1,12 @@
 """The gradebook: one CSV row per student, as learning-management systems import it.
 
-Columns: ``student``, then ``<lesson>:<grade id>`` for every exercise of the
-lessons graded (points earned), ``<lesson>:total`` per lesson, ``total``,
-``max_total`` and ``status`` (``graded``, or ``error: ...`` naming what went
+Columns: ``student``, then ``<lesson>:<grade id>`` for every exercise and
+written question of the lessons graded, in notebook order (points earned; a
+written question's cell is left empty for the instructor's mark),
+``<lesson>:total`` per lesson (points scored by the grader), ``total``,
+``max_total`` (all points, written questions included), ``to_mark`` (points of
+written answers not marked yet) and ``status`` (``graded``, ``graded; to mark
+by hand: <lesson>:<grade id>, ...``, or ``error: ...`` naming what went
 wrong). Plain UTF-8 CSV with a header row: Moodle ("Import grades from CSV",
 map ``student`` to the user field), Canvas (with an id column added) and
 spreadsheets read it.
@@ -56,15 +60,18 @@ def gradebook_rows(reports, assignments) -> tuple[list[str], list[list]]:
     """(header, rows) of the gradebook for ``reports`` of the lessons ``assignments``."""
     columns = []
     for assignment in assignments:
-        columns += [f"{assignment.name}:{gid}" for gid in assignment.grade_ids]
+        columns += [f"{assignment.name}:{gid}" for gid in assignment.all_ids]
         columns.append(f"{assignment.name}:total")
-    header = ["student", *columns, "total", "max_total", "status"]
+    header = ["student", *columns, "total", "max_total", "to_mark", "status"]
     students: dict[str, dict] = {}
     max_total = sum(a.max_points for a in assignments)
     for report in reports:
         sid = student_id(report.notebook, report.lesson)
-        row = students.setdefault(sid, {"status": [], "cells": {}})
+        row = students.setdefault(sid, {"status": [], "cells": {}, "manual": {}})
         for gid, result in report.exercises.items():
+            if result.status == "manual":
+                row["manual"][f"{report.lesson}:{gid}"] = result.max_points
+                continue
             row["cells"][f"{report.lesson}:{gid}"] = result.points
         row["cells"][f"{report.lesson}:total"] = report.total
         if report.error:
@@ -73,8 +80,12 @@ def gradebook_rows(reports, assignments) -> tuple[list[str], list[list]]:
     for sid in sorted(students):
         cells = students[sid]["cells"]
         total = sum(cells.get(f"{a.name}:total", 0) for a in assignments)
+        manual = students[sid]["manual"]
         status = "; ".join(students[sid]["status"]) or "graded"
-        rows.append([sid, *[cells.get(c, "") for c in columns], total, max_total, status])
+        if manual and not students[sid]["status"]:
+            status += "; to mark by hand: " + ", ".join(manual)
+        row = [sid, *[cells.get(c, "") for c in columns], total, max_total, sum(manual.values())]
+        rows.append([*row, status])
     return header, rows
 
 

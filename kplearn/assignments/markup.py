@@ -14,6 +14,13 @@ An instructor notebook marks each exercise with nbgrader's comment markers
   they must agree). Checks between ``### BEGIN HIDDEN TESTS`` and
   ``### END HIDDEN TESTS`` are left out of the student version and put back
   at grading time.
+- a **written answer** is a markdown cell holding the instructor's model
+  answer to a question asked in the cells before it, with cell metadata
+  ``{"kplearn": {"written": true, "grade_id": "q1", "points": 2}}``. The
+  student version replaces the whole cell by :data:`ANSWER_STUB` (``YOUR
+  ANSWER HERE``, as nbgrader does); the grader never scores it: the report
+  lists it as ``manual`` (to be marked by the instructor) with the student's
+  text. Grade ids are unique across test cells and written answers.
 
 :func:`parse_assignment` validates all of this and returns an
 :class:`Assignment`; any mistake raises :class:`MarkupError` naming the
@@ -32,6 +39,19 @@ Examples
 >>> assignment = parse_assignment(nb, name="demo")
 >>> [(t.grade_id, t.points) for t in assignment.tests], assignment.solutions[0].exercise
 ([('ex1', 2)], 'ex1')
+
+A written question, marked by the instructor:
+
+>>> nb.cells += [
+...     nbformat.v4.new_markdown_cell("**Question q1 (1 point).** Why is `double` linear?"),
+...     nbformat.v4.new_markdown_cell(
+...         "Because 2(a + b) = 2a + 2b.",
+...         metadata={"kplearn": {"written": True, "grade_id": "q1", "points": 1}},
+...     ),
+... ]
+>>> assignment = parse_assignment(nb, name="demo")
+>>> [(w.grade_id, w.points, w.index) for w in assignment.written], assignment.max_points
+([('q1', 1, 3)], 3)
 """
 
 from __future__ import annotations
@@ -52,6 +72,8 @@ __all__ = [
     "Region",
     "SolutionCell",
     "TestCell",
+    "WrittenAnswer",
+    "ANSWER_STUB",
     "Assignment",
     "read_notebook",
     "parse_assignment",
@@ -71,6 +93,8 @@ BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
+#: What a written answer's cell holds in the student version (nbgrader's ``text_stub``).
+ANSWER_STUB = "YOUR ANSWER HERE"
 
 # Any mention of a marker, well-formed or not; a mention that is not a marker
 # line is an error rather than something to guess about.
@@ -130,13 +154,27 @@ class TestCell:
 
 
 @dataclass(frozen=True)
+class WrittenAnswer:
+    """A markdown cell holding the model answer to a written question (marked by hand).
+
+    ``index`` is the cell's position in the notebook; ``grade_id`` and
+    ``points`` come from its ``kplearn`` metadata.
+    """
+
+    index: int
+    grade_id: str
+    points: int
+
+
+@dataclass(frozen=True)
 class Assignment:
     """The validated exercise markup of one instructor notebook.
 
     ``nb`` is the instructor notebook itself (an ``nbformat`` node), ``name``
     its stem (``"04_metrics"``), ``checksum`` a digest of its cells' sources
     (:func:`source_checksum`), ``parameters_index`` the position of the cell
-    tagged ``parameters`` (or ``None``).
+    tagged ``parameters`` (or ``None``), ``written`` the written answers
+    (marked by the instructor, never by the grader).
     """
 
     name: str
@@ -146,16 +184,48 @@ class Assignment:
     solutions: tuple[SolutionCell, ...]
     tests: tuple[TestCell, ...]
     parameters_index: int | None
+    written: tuple[WrittenAnswer, ...] = ()
 
     @property
-    def max_points(self) -> int:
-        """Sum of the points of all test cells."""
+    def auto_points(self) -> int:
+        """Sum of the points of all test cells (scored by the grader)."""
         return sum(test.points for test in self.tests)
 
     @property
+    def manual_points(self) -> int:
+        """Sum of the points of all written answers (marked by the instructor)."""
+        return sum(answer.points for answer in self.written)
+
+    @property
+    def max_points(self) -> int:
+        """All points of the lesson: test cells and written answers (nbgrader's max score)."""
+        return self.auto_points + self.manual_points
+
+    @property
     def grade_ids(self) -> tuple[str, ...]:
-        """Grade ids in notebook order."""
+        """Grade ids of the test cells, in notebook order."""
         return tuple(test.grade_id for test in self.tests)
+
+    @property
+    def written_ids(self) -> tuple[str, ...]:
+        """Grade ids of the written answers, in notebook order."""
+        return tuple(answer.grade_id for answer in self.written)
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        """Grade ids of test cells and written answers together, in notebook order."""
+        items = [(t.index, t.grade_id) for t in self.tests]
+        items += [(w.index, w.grade_id) for w in self.written]
+        return tuple(gid for _, gid in sorted(items))
+
+    def answer(self, grade_id: str) -> WrittenAnswer:
+        """The written answer with ``grade_id`` (``KeyError`` if there is none)."""
+        for answer in self.written:
+            if answer.grade_id == grade_id:
+                return answer
+        raise KeyError(
+            f"{self.name} has no written answer {grade_id!r}; it has {list(self.written_ids)}"
+        )
 
     def test(self, grade_id: str) -> TestCell:
         """The test cell with ``grade_id`` (``KeyError`` if there is none)."""
@@ -362,6 +432,7 @@ def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = No
     if not nb.cells:
         raise MarkupError(f"{name}: the notebook has no cells")
     tests: list[TestCell] = []
+    written: list[WrittenAnswer] = []
     raw_solutions: list[tuple[int, str | None, tuple[Region, ...], str, str | None]] = []
     parameters_index = None
     seen_ids: dict[str, int] = {}
@@ -372,11 +443,22 @@ def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = No
         if not isinstance(meta, dict):
             raise MarkupError(f"{where}: metadata 'kplearn' must be a mapping, got {meta!r}")
         has_solution, has_hidden = _check_marker_lines(source, where)
+        if "written" in meta:
+            answer = _parse_written(cell, index, meta, has_solution or has_hidden, where)
+            if answer.grade_id in seen_ids:
+                raise MarkupError(
+                    f"{where}: grade id {answer.grade_id!r} is already used by cell "
+                    f"{seen_ids[answer.grade_id] + 1}"
+                )
+            seen_ids[answer.grade_id] = index
+            written.append(answer)
+            continue
         if cell.cell_type != "code":
             if has_solution or has_hidden or meta.get("grade_id") or meta.get("solution"):
                 raise MarkupError(
                     f"{where}: a {cell.cell_type} cell carries exercise markup; "
-                    "solutions and tests must be code cells"
+                    "solutions and tests must be code cells (a written answer is a markdown "
+                    'cell with metadata kplearn.written: true)'
                 )
             continue
         if "parameters" in cell.get("metadata", {}).get("tags", []):
@@ -435,7 +517,7 @@ def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = No
                     "(set metadata kplearn.exercise to the grade id it belongs to)"
                 )
             exercise = following[0].grade_id
-        elif exercise not in seen_ids:
+        elif exercise not in seen_ids or exercise not in {t.grade_id for t in tests}:
             raise MarkupError(f"{where}: exercise {exercise!r} has no test cell with that grade id")
         heading = _exercise_heading(nb, index)
         label = heading[0] if heading else exercise
@@ -451,9 +533,55 @@ def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = No
         solutions=tuple(solutions),
         tests=tuple(tests),
         parameters_index=parameters_index,
+        written=tuple(written),
     )
+    _check_solution_ids(assignment)
     _check_released_cells_compile(assignment)
     return assignment
+
+
+def _parse_written(cell, index: int, meta: dict, has_markers: bool, where: str) -> WrittenAnswer:
+    """Validate a written answer's cell (module docstring) and describe it."""
+    if meta.get("written") is not True:
+        raise MarkupError(f"{where}: kplearn.written must be true, got {meta.get('written')!r}")
+    if cell.cell_type != "markdown":
+        raise MarkupError(
+            f"{where}: a written answer must be a markdown cell, not a {cell.cell_type} cell"
+        )
+    if has_markers:
+        raise MarkupError(
+            f"{where}: a written answer holds no solution or hidden-test markers "
+            "(the whole cell is the model answer)"
+        )
+    extra = sorted(set(meta) - {"written", "grade_id", "points"})
+    if extra:
+        raise MarkupError(f"{where}: a written answer takes no kplearn metadata {extra}")
+    grade_id = meta.get("grade_id")
+    if not isinstance(grade_id, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", grade_id):
+        raise MarkupError(
+            f"{where}: a written answer needs kplearn.grade_id (letters, digits, '_.-'), "
+            f"got {grade_id!r}"
+        )
+    if "points" not in meta:
+        raise MarkupError(f"{where}: written answer {grade_id!r} has no kplearn.points")
+    points = _points(meta["points"], where)
+    text = cell.get("source", "").strip()
+    if not text or text == ANSWER_STUB:
+        raise MarkupError(
+            f"{where}: written answer {grade_id!r} holds no model answer for the instructor"
+        )
+    return WrittenAnswer(index, grade_id, points)
+
+
+def _check_solution_ids(assignment: Assignment) -> None:
+    """nbgrader names solution cells ``<exercise>_solution``: no written answer may take such a name."""
+    solution_ids = {f"{s.exercise}_solution" for s in assignment.solutions}
+    for answer in assignment.written:
+        if answer.grade_id in solution_ids or re.fullmatch(r".+_solution(_\d+)?", answer.grade_id):
+            raise MarkupError(
+                f"{_where(assignment.name, answer.index)}: grade id {answer.grade_id!r} ends in "
+                "'_solution', which names solution cells in nbgrader's metadata"
+            )
 
 
 def _parse_test(cell, index, header, meta, has_solution, where) -> TestCell:

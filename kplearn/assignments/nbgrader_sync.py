@@ -9,6 +9,10 @@ source of truth is kplearn's markup (:mod:`kplearn.assignments.markup`);
   ``<exercise>_solution`` (``_solution_2``, ... for further cells of the same exercise);
 - a test cell: ``grade: true, solution: false, locked: true``, the same grade id
   and points as kplearn's;
+- a written answer (a markdown cell): ``grade: true, solution: true, locked:
+  false``, kplearn's grade id and points: nbgrader's "manually graded answer",
+  whose text ``generate_assignment`` replaces by ``YOUR ANSWER HERE`` and which
+  ``autograde`` leaves for the instructor to mark in the Formgrader;
 - any other cell: no nbgrader metadata.
 
 :func:`sync_nbgrader` writes it (``kplearn assignments sync``),
@@ -66,6 +70,16 @@ def nbgrader_metadata(assignment: Assignment) -> dict[int, dict]:
             "solution": False,
             "task": False,
         }
+    for answer in assignment.written:
+        out[answer.index] = {
+            "grade": True,
+            "grade_id": answer.grade_id,
+            "locked": False,
+            "points": answer.points,
+            "schema_version": SCHEMA_VERSION,
+            "solution": True,
+            "task": False,
+        }
     return out
 
 
@@ -76,6 +90,9 @@ def _what(assignment: Assignment, index: int) -> str:
     for test in assignment.tests:
         if test.index == index:
             return f"test {test.grade_id} ({test.points} points)"
+    for answer in assignment.written:
+        if answer.index == index:
+            return f"written answer {answer.grade_id} ({answer.points} points, marked by hand)"
     return "no exercise cell"
 
 

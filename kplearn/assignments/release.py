@@ -7,6 +7,8 @@ except that:
   ``raise NotImplementedError("Exercise 1: <hint>")``, or ``name = ...  # YOUR
   CODE HERE`` when the cell's metadata asks for a value stub;
 - hidden-test regions are removed (visible checks stay);
+- each written answer (a markdown cell with the instructor's model answer)
+  becomes :data:`~kplearn.assignments.markup.ANSWER_STUB`, ``YOUR ANSWER HERE``;
 - outputs and execution counts are cleared;
 - solution and test cells keep small ``kplearn`` metadata (exercise, grade id,
   points) and the notebook records ``kplearn_assignment`` (lesson name and the
@@ -32,6 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kplearn.assignments.markup import (
+    ANSWER_STUB,
     Assignment,
     read_assignment,
     stub_line,
@@ -82,11 +85,19 @@ def release_notebook(assignment: Assignment):
         cell = nb.cells[test.index]
         cell.source = test_source(cell.source, test)
         cell.metadata["kplearn"] = {"grade_id": test.grade_id, "points": test.points}
+    for answer in assignment.written:
+        cell = nb.cells[answer.index]
+        cell.source = ANSWER_STUB
+        cell.pop("attachments", None)  # pictures of the model answer go with it
+        cell.metadata["kplearn"] = {
+            "written": True, "grade_id": answer.grade_id, "points": answer.points,
+        }
     nb.metadata.pop("widgets", None)
     nb.metadata[METADATA_KEY] = {
         "lesson": assignment.name,
         "source_checksum": assignment.checksum,
         "exercises": {test.grade_id: test.points for test in assignment.tests},
+        "written": {answer.grade_id: answer.points for answer in assignment.written},
     }
     return nb
 

@@ -64,7 +64,8 @@ examples:
     "list": """\
 validate the markup and list exercises and points
 
-Validate each instructor notebook's markup; list its exercises and points.
+Validate each instructor notebook's markup; list its exercises and points, then its
+written questions (marked by the instructor, not by `grade`).
 
 examples:
   kplearn assignments list
@@ -217,7 +218,11 @@ def _list(args: argparse.Namespace) -> int:
     for path in _instructor_notebooks(args.notebooks, args.dir):
         assignment = read_assignment(path)
         exercises = ", ".join(f"{t.grade_id} ({t.points})" for t in assignment.tests)
-        print(f"{path.stem:<32s} {assignment.max_points:3d} points: {exercises}")
+        line = f"{path.stem:<32s} {assignment.max_points:3d} points: {exercises}"
+        if assignment.written:
+            written = ", ".join(f"{w.grade_id} ({w.points})" for w in assignment.written)
+            line += f"; written, marked by the instructor: {written}"
+        print(line)
     return 0
 
 
