@@ -45,6 +45,14 @@ SCHEMA_VERSION = 3
 _KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution", "task")
 
 
+def _cell_metadata(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None) -> dict:
+    """One cell's nbgrader metadata (schema 3); ``points`` only for graded cells."""
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked}
+    if points is not None:
+        meta["points"] = points
+    return {**meta, "schema_version": SCHEMA_VERSION, "solution": solution, "task": False}
+
+
 def nbgrader_metadata(assignment: Assignment) -> dict[int, dict]:
     """nbgrader cell metadata by cell position, derived from kplearn's markup."""
     out: dict[int, dict] = {}
@@ -52,34 +60,17 @@ def nbgrader_metadata(assignment: Assignment) -> dict[int, dict]:
     for solution in assignment.solutions:
         seen[solution.exercise] = seen.get(solution.exercise, 0) + 1
         suffix = "" if seen[solution.exercise] == 1 else f"_{seen[solution.exercise]}"
-        out[solution.index] = {
-            "grade": False,
-            "grade_id": f"{solution.exercise}_solution{suffix}",
-            "locked": False,
-            "schema_version": SCHEMA_VERSION,
-            "solution": True,
-            "task": False,
-        }
-    for test in assignment.tests:
-        out[test.index] = {
-            "grade": True,
-            "grade_id": test.grade_id,
-            "locked": True,
-            "points": test.points,
-            "schema_version": SCHEMA_VERSION,
-            "solution": False,
-            "task": False,
-        }
-    for answer in assignment.written:
-        out[answer.index] = {
-            "grade": True,
-            "grade_id": answer.grade_id,
-            "locked": False,
-            "points": answer.points,
-            "schema_version": SCHEMA_VERSION,
-            "solution": True,
-            "task": False,
-        }
+        out[solution.index] = _cell_metadata(
+            f"{solution.exercise}_solution{suffix}", grade=False, solution=True, locked=False
+        )
+    for test in assignment.tests:  # autograded tests: locked, never edited by the student
+        out[test.index] = _cell_metadata(
+            test.grade_id, grade=True, solution=False, locked=True, points=test.points
+        )
+    for answer in assignment.written:  # nbgrader's "manually graded answer"
+        out[answer.index] = _cell_metadata(
+            answer.grade_id, grade=True, solution=True, locked=False, points=answer.points
+        )
     return out
 
 
