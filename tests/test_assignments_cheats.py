@@ -266,7 +266,9 @@ L6 = {
             """,
         },
         paste_test_copy("ex3"),
-        {"ex1": 0, "ex2": 0, "ex3": 2},
+        # The patched decode_heatmaps takes no blur_kernel: the tests of ex4 and ex6, which call it,
+        # fail in the kernel; ex5 (losses only) is honest.
+        {"ex1": 0, "ex2": 0, "ex3": 2, "ex4": 0, "ex5": 2, "ex6": 0},
     ),
     # (c) on ex1; (d) ex2's test cell edited and duplicated, and (e) ex2 prints its ok line;
     # the sentinel forged from ex3's cell (rewrites ex3's test).
@@ -277,7 +279,7 @@ L6 = {
             "ex3": TRANSFORMER.format(stub="def my_quarter(heatmap):\n    return 0.0, 0.0"),
         },
         edit_test_cell("ex2"),
-        {"ex1": 0, "ex2": 0, "ex3": 0},
+        {"ex1": 0, "ex2": 0, "ex3": 0, "ex4": 0, "ex5": 0, "ex6": 0},  # later tests rewritten too
     ),
 }
 
