@@ -408,6 +408,13 @@ def _exercise_heading(nb, index: int) -> tuple[str, str] | None:
     return None
 
 
+def _claim_grade_id(seen_ids: dict[str, int], grade_id: str, index: int, where: str) -> None:
+    """Record that cell ``index`` uses ``grade_id``; a grade id used twice is a :class:`MarkupError`."""
+    if grade_id in seen_ids:
+        raise MarkupError(f"{where}: grade id {grade_id!r} is already used by cell {seen_ids[grade_id] + 1}")
+    seen_ids[grade_id] = index
+
+
 def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = None) -> Assignment:
     """Validate the exercise markup of an instructor notebook and describe it.
 
@@ -445,12 +452,7 @@ def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = No
         has_solution, has_hidden = _check_marker_lines(source, where)
         if "written" in meta:
             answer = _parse_written(cell, index, meta, has_solution or has_hidden, where)
-            if answer.grade_id in seen_ids:
-                raise MarkupError(
-                    f"{where}: grade id {answer.grade_id!r} is already used by cell "
-                    f"{seen_ids[answer.grade_id] + 1}"
-                )
-            seen_ids[answer.grade_id] = index
+            _claim_grade_id(seen_ids, answer.grade_id, index, where)
             written.append(answer)
             continue
         if cell.cell_type != "code":
@@ -470,12 +472,7 @@ def parse_assignment(nb, *, name: str = "notebook", path: str | Path | None = No
             header = None  # a comment like "# Test it" is no test header without points
         if header is not None or "grade_id" in meta or "points" in meta:
             test = _parse_test(cell, index, header, meta, has_solution, where)
-            if test.grade_id in seen_ids:
-                raise MarkupError(
-                    f"{where}: grade id {test.grade_id!r} is already used by cell "
-                    f"{seen_ids[test.grade_id] + 1}"
-                )
-            seen_ids[test.grade_id] = index
+            _claim_grade_id(seen_ids, test.grade_id, index, where)
             tests.append(test)
             continue
         if has_hidden:
